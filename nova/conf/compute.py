@@ -1,0 +1,26 @@
+"""Options of the ``[compute]`` group: nova-compute."""
+
+from oslo_config import cfg
+
+compute_group = cfg.OptGroup('compute', title='Compute options',
+                             help='Options of the nova-compute service.')
+
+COMPUTE_OPTS = [
+    cfg.StrOpt('compute_driver',
+               default='fake.FakeDriver',
+               help='Virt driver nova-compute loads, as '
+                    '<module under nova.virt>.<class>.'),
+    cfg.IntOpt('resource_report_interval',
+               default=60, min=1,
+               help='Seconds between two reports of a host\'s capacity '
+                    'into the compute_nodes table.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(compute_group)
+    conf.register_opts(COMPUTE_OPTS, group=compute_group)
+
+
+def list_opts():
+    return {compute_group: COMPUTE_OPTS}
