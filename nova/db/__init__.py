@@ -1,0 +1,1 @@
+"""Nova's database: models, the DB API and the alembic migrations."""
