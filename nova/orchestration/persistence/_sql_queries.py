@@ -1,0 +1,120 @@
+"""Operator queries on the SQL tables (nova-manage workflow
+list/show/stats/purge)."""
+
+import sqlalchemy as sa
+
+from nova.orchestration import states
+from nova.orchestration.exceptions import WorkflowNotFound
+from nova.orchestration.persistence import schema
+
+W = schema.workflows
+T = schema.workflow_tasks
+_LIST_COLUMNS = [c for c in W.c if c.name != 'store']
+
+
+class OperatorQueries:
+    """Read and purge queries; mixed into SQLBackend (needs self.engine,
+    self._clock)."""
+
+    def list_workflows(
+        self, state=None, target=None, owner=None, older_than=None, limit=100
+    ):
+        q = sa.select(*_LIST_COLUMNS)
+        if state:
+            q = q.where(W.c.state == state)
+        if target is not None:
+            if isinstance(target, (tuple, list)):
+                q = q.where(
+                    W.c.target_type == target[0], W.c.target_id == target[1]
+                )
+            else:
+                q = q.where(W.c.target_id == target)
+        if owner:
+            q = q.where(W.c.owner == owner)
+        if older_than is not None:
+            q = q.where(W.c.created_at < older_than)
+        q = q.order_by(W.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        for r in rows:
+            r['abort_requested'] = bool(r['abort_requested'])
+        return rows
+
+    def get_workflow(self, workflow_id):
+        row, tasks = self.load(workflow_id)
+        row['tasks'] = tasks
+        return row
+
+    def stats(self):
+        now = self._clock.now
+        with self.engine.connect() as conn:
+            by_state = {
+                r.state: r.n
+                for r in conn.execute(
+                    sa.select(W.c.state, sa.func.count().label('n')).group_by(
+                        W.c.state
+                    )
+                )
+            }
+            owned, expired, aborts = conn.execute(
+                sa.select(
+                    sa.func.count(W.c.owner),
+                    sa.func.sum(
+                        sa.case(
+                            (
+                                sa.and_(
+                                    W.c.owner.is_not(None),
+                                    W.c.lease_expires_at < now,
+                                ),
+                                1,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                    sa.func.sum(
+                        sa.case((W.c.abort_requested == sa.true(), 1), else_=0)
+                    ),
+                ),
+                self._clock.params(),
+            ).one()
+        return {
+            'by_state': by_state,
+            'owned': owned or 0,
+            'expired_leases': int(expired or 0),
+            'abort_requested': int(aborts or 0),
+        }
+
+    def purge(self, before, batch_size=1000, dry_run=False):
+        cond = sa.and_(
+            W.c.state.in_(sorted(states.WORKFLOW_TERMINAL)),
+            W.c.finished_at < before,
+        )
+        if dry_run:
+            with self.engine.connect() as conn:
+                return conn.execute(
+                    sa.select(sa.func.count()).where(cond)
+                ).scalar()
+        total = 0
+        while True:
+            # Small batches: long deletes would hold locks conductors need.
+            with self.engine.begin() as conn:
+                ids = [
+                    r.id
+                    for r in conn.execute(
+                        sa.select(W.c.id).where(cond).limit(batch_size)
+                    )
+                ]
+                if not ids:
+                    return total
+                conn.execute(T.delete().where(T.c.workflow_id.in_(ids)))
+                conn.execute(W.delete().where(W.c.id.in_(ids)))
+                total += len(ids)
+
+    def _require(self, conn, workflow_id):
+        if (
+            conn.execute(
+                sa.select(W.c.id).where(W.c.id == workflow_id)
+            ).first()
+            is None
+        ):
+            raise WorkflowNotFound('workflow %s not found' % workflow_id)

@@ -1,0 +1,276 @@
+"""MemoryBackend: the Backend in process memory, for tests and scripts.
+
+Same semantics as SQLBackend (fencing, abort flag, leases), under one lock.
+"""
+
+import datetime
+import threading
+
+from nova.orchestration import states
+from nova.orchestration.exceptions import OwnershipLost
+from nova.orchestration.exceptions import WorkflowNotFound
+from nova.orchestration.persistence import base
+
+
+class MemoryBackend(base.Backend):
+    """Workflows in dicts; ``memory://``."""
+
+    def __init__(self, result_size_limit=None):
+        if result_size_limit is not None:
+            self.result_size_limit = result_size_limit
+        self._lock = threading.Lock()
+        self._workflows = {}
+        self._tasks = {}  # workflow id -> {name: row}
+        self.clock_offset = datetime.timedelta()  # tests move time forward
+
+    def _now(self):
+        return base.utcnow() + self.clock_offset
+
+    def _get(self, workflow_id):
+        try:
+            return self._workflows[workflow_id]
+        except KeyError:
+            raise WorkflowNotFound(
+                'workflow %s not found' % workflow_id
+            ) from None
+
+    def create_workflow(
+        self, workflow, tasks=(), owner=None, lease_seconds=30, connection=None
+    ):
+        now = self._now()
+        row = dict.fromkeys(base.WORKFLOW_COLUMNS)
+        row.update(
+            state=states.PENDING,
+            generation=0,
+            abort_requested=False,
+            adoptions=0,
+            created_at=now,
+            updated_at=now,
+        )
+        row.update(workflow)
+        if owner:
+            row.update(
+                owner=owner,
+                generation=1,
+                lease_expires_at=now
+                + datetime.timedelta(seconds=lease_seconds),
+            )
+        wid = row['id']
+        with self._lock:
+            if wid in self._workflows:
+                raise ValueError('workflow %s already exists' % wid)
+            self._workflows[wid] = row
+            self._tasks[wid] = {
+                name: base.new_task_row(wid, name, pos) for name, pos in tasks
+            }
+        return row['generation']
+
+    def claim(self, workflow_id, owner, lease_seconds):
+        with self._lock:
+            row = self._get(workflow_id)
+            now = self._now()
+            if row['state'] in states.WORKFLOW_TERMINAL:
+                return None
+            if not (
+                row['owner'] is None
+                or (
+                    row['lease_expires_at'] is not None
+                    and row['lease_expires_at'] < now
+                )
+            ):
+                return None
+            if row['owner'] is not None:
+                row['adoptions'] += 1
+            row.update(
+                owner=owner,
+                generation=row['generation'] + 1,
+                lease_expires_at=now
+                + datetime.timedelta(seconds=lease_seconds),
+                updated_at=now,
+            )
+            return row['generation'], row['adoptions']
+
+    def load(self, workflow_id):
+        with self._lock:
+            row = dict(self._get(workflow_id))
+            tasks = sorted(
+                (dict(t) for t in self._tasks[workflow_id].values()),
+                key=lambda t: t['position'],
+            )
+        return row, tasks
+
+    def save(
+        self,
+        workflow_id,
+        generation,
+        tasks=(),
+        workflow=None,
+        check_abort=True,
+        lease_seconds=30,
+        release=False,
+        release_until=None,
+        new_tasks=(),
+    ):
+        with self._lock:
+            row = self._get(workflow_id)
+            if row['generation'] != generation:
+                raise OwnershipLost(
+                    'workflow %s: generation %s is stale (now %s, owner %s)'
+                    % (
+                        workflow_id,
+                        generation,
+                        row['generation'],
+                        row['owner'],
+                    )
+                )
+            if check_abort and row['abort_requested']:
+                raise base.AbortRequested(workflow_id)
+            now = self._now()
+            row['updated_at'] = now
+            if lease_seconds is not None:
+                row['lease_expires_at'] = now + datetime.timedelta(
+                    seconds=lease_seconds
+                )
+            trows = self._tasks[workflow_id]
+            for t in new_tasks:
+                trows[t['name']] = dict(t)
+            for t in tasks:
+                trows[t['name']].update(t)
+            if workflow:
+                row.update(workflow)
+            if release:
+                row['owner'] = None
+                row['lease_expires_at'] = release_until
+
+    def extend_leases(self, owner, lease_seconds):
+        with self._lock:
+            until = self._now() + datetime.timedelta(seconds=lease_seconds)
+            n = 0
+            for row in self._workflows.values():
+                if row['owner'] == owner:
+                    row['lease_expires_at'] = until
+                    n += 1
+            return n
+
+    def release(self, workflow_id, generation):
+        with self._lock:
+            row = self._get(workflow_id)
+            if row['generation'] != generation:
+                return False
+            row['owner'] = None
+            row['lease_expires_at'] = None
+            return True
+
+    def free(self, workflow_id):
+        with self._lock:
+            row = self._get(workflow_id)
+            if row['state'] in states.WORKFLOW_TERMINAL:
+                return False
+            row.update(
+                owner=None,
+                generation=row['generation'] + 1,
+                lease_expires_at=self._now(),
+            )
+            return True
+
+    def find_adoptable(self, grace_seconds=60, limit=100):
+        with self._lock:
+            now = self._now()
+            old = now - datetime.timedelta(seconds=grace_seconds)
+            out = []
+            for row in sorted(
+                self._workflows.values(), key=lambda r: r['created_at']
+            ):
+                if row['state'] in states.WORKFLOW_TERMINAL:
+                    continue
+                if (
+                    row['owner'] is None
+                    and row['state'] == states.PENDING
+                    and row['created_at'] < old
+                ) or (
+                    row['lease_expires_at'] is not None
+                    and row['lease_expires_at'] < now
+                ):
+                    out.append(row['id'])
+                    if len(out) >= limit:
+                        break
+            return out
+
+    def request_abort(self, workflow_id):
+        with self._lock:
+            row = self._get(workflow_id)
+            if row['state'] in states.WORKFLOW_TERMINAL:
+                return False
+            row['abort_requested'] = True
+            if row['owner'] is None and row['state'] != states.PENDING:
+                # A waiting workflow has no owner to notice: let the sweeper
+                # adopt it.
+                row['lease_expires_at'] = self._now()
+            return True
+
+    # Operator queries.
+    def list_workflows(
+        self, state=None, target=None, owner=None, older_than=None, limit=100
+    ):
+        with self._lock:
+            rows = [dict(r) for r in self._workflows.values()]
+        out = []
+        for r in sorted(rows, key=lambda r: r['created_at'], reverse=True):
+            if state and r['state'] != state:
+                continue
+            if target is not None:
+                if isinstance(target, (tuple, list)):
+                    if (r['target_type'], r['target_id']) != tuple(target):
+                        continue
+                elif r['target_id'] != target:
+                    continue
+            if owner and r['owner'] != owner:
+                continue
+            if older_than and not r['created_at'] < older_than:
+                continue
+            r.pop('store', None)
+            out.append(r)
+            if len(out) >= limit:
+                break
+        return out
+
+    def get_workflow(self, workflow_id):
+        row, tasks = self.load(workflow_id)
+        row['tasks'] = tasks
+        return row
+
+    def stats(self):
+        with self._lock:
+            now = self._now()
+            by_state = {}
+            owned = expired = aborts = 0
+            for r in self._workflows.values():
+                by_state[r['state']] = by_state.get(r['state'], 0) + 1
+                owned += r['owner'] is not None
+                expired += (
+                    r['owner'] is not None
+                    and r['lease_expires_at'] is not None
+                    and r['lease_expires_at'] < now
+                )
+                aborts += bool(r['abort_requested'])
+            return {
+                'by_state': by_state,
+                'owned': owned,
+                'expired_leases': expired,
+                'abort_requested': aborts,
+            }
+
+    def purge(self, before, batch_size=1000, dry_run=False):
+        with self._lock:
+            ids = [
+                w
+                for w, r in self._workflows.items()
+                if r['state'] in states.WORKFLOW_TERMINAL
+                and r['finished_at'] is not None
+                and r['finished_at'] < before
+            ]
+            if not dry_run:
+                for w in ids:
+                    del self._workflows[w]
+                    del self._tasks[w]
+            return len(ids)
