@@ -53,6 +53,9 @@ FAILURE, REVERTING, REVERTED = (
 )
 _TT = states.TASK_TRANSITIONS
 PENDING_KEY = '__pending__'
+#: The lease a handed-back workflow gets: long expired, so any sweeper
+#: adopts it at once whatever the clocks say.
+HANDED_BACK_LEASE = datetime.datetime(2000, 1, 1)
 #: Attempts of a fenced write that failed for a database reason (not fencing).
 SAVE_ATTEMPTS = 3
 
@@ -120,6 +123,8 @@ class Runtime(ValuesMixin, RevertMixin):
         self._revert_failures = {}
         self._revert = None
         self._halt = False
+        self._stop_requested = False
+        self._handed_back = False
         self._aborting = False
         self._final = False
         self._events = []
@@ -166,6 +171,15 @@ class Runtime(ValuesMixin, RevertMixin):
     # -- the loop ------------------------------------------------------------
     def _loop(self):
         while True:
+            if self._stop_requested:
+                # Graceful hand-back: start nothing new, persist what the
+                # in-flight steps finish, then release the workflow.
+                self._flush()
+                if not self._inflight:
+                    self._hand_back()
+                    return
+                self._wait()
+                continue
             jobs = self._next_jobs()
             if not jobs and not self._inflight:
                 if self._waiting:
@@ -524,6 +538,29 @@ class Runtime(ValuesMixin, RevertMixin):
             failures = dict(self._failures)
             failures.update(self._revert_failures)
             raise WorkflowFailed(self.workflow_id, self._wf_state, failures)
+
+    def stop(self):
+        """Hand the workflow back at the next step boundary.
+
+        Thread-safe; meant for a service that is shutting down. No new
+        step starts; steps already running finish and are persisted; then
+        the workflow is released with an expired lease so that another
+        owner's sweeper adopts it at once, and ``run()`` returns with
+        ``stopped`` True and the workflow still unfinished.
+        """
+        self._stop_requested = True
+
+    @property
+    def stopped(self):
+        """True when ``run()`` returned because of :meth:`stop`."""
+        return self._handed_back
+
+    def _hand_back(self):
+        self._save(release=True, release_until=HANDED_BACK_LEASE)
+        self._owned = False
+        self._handed_back = True
+        LOG.info('workflow %s: handed back at a step boundary '
+                 '(generation %s)', self.workflow_id, self._generation)
 
     def _abandon(self):
         """Stop at once after losing ownership: no more writes nor side
