@@ -77,8 +77,25 @@ class OperatorQueries:
                 ),
                 self._clock.params(),
             ).one()
+            unfinished = W.c.state.notin_(sorted(states.WORKFLOW_TERMINAL))
+            by_owner = {
+                r.owner: r.n
+                for r in conn.execute(
+                    sa.select(W.c.owner, sa.func.count().label('n'))
+                    .where(unfinished)
+                    .group_by(W.c.owner)
+                )
+            }
+            oldest = conn.execute(
+                sa.select(W.c.id, W.c.name, W.c.state, W.c.created_at)
+                .where(unfinished)
+                .order_by(W.c.created_at)
+                .limit(1)
+            ).first()
         return {
             'by_state': by_state,
+            'by_owner': by_owner,
+            'oldest_running': dict(oldest._mapping) if oldest else None,
             'owned': owned or 0,
             'expired_leases': int(expired or 0),
             'abort_requested': int(aborts or 0),

@@ -243,9 +243,16 @@ class MemoryBackend(base.Backend):
         with self._lock:
             now = self._now()
             by_state = {}
+            by_owner = {}
+            oldest = None
             owned = expired = aborts = 0
             for r in self._workflows.values():
                 by_state[r['state']] = by_state.get(r['state'], 0) + 1
+                if r['state'] not in states.WORKFLOW_TERMINAL:
+                    by_owner[r['owner']] = by_owner.get(r['owner'], 0) + 1
+                    if oldest is None or r['created_at'] < oldest[
+                            'created_at']:
+                        oldest = r
                 owned += r['owner'] is not None
                 expired += (
                     r['owner'] is not None
@@ -255,6 +262,11 @@ class MemoryBackend(base.Backend):
                 aborts += bool(r['abort_requested'])
             return {
                 'by_state': by_state,
+                'by_owner': by_owner,
+                'oldest_running': (
+                    {k: oldest[k] for k in ('id', 'name', 'state',
+                                            'created_at')}
+                    if oldest else None),
                 'owned': owned,
                 'expired_leases': expired,
                 'abort_requested': aborts,
