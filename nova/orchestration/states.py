@@ -110,7 +110,11 @@ def task_transition(state, event, name=None):
 
 def _format(title, states, events, table):
     width = max(len(s) for s in states) + 2
-    cols = [max(len(e), 10) + 2 for e in events]
+    # A column fits its event name and every target state under it.
+    cols = [
+        max([len(e)] + [len(table.get((s, e), '-')) for s in states]) + 2
+        for e in events
+    ]
     lines = [
         title,
         ''.ljust(width)
