@@ -1,0 +1,1 @@
+"""Compute: the API entry point, per-host managers and their RPC API."""

@@ -1,0 +1,174 @@
+"""nova-compute's RPC endpoint: the per-host steps of a workflow.
+
+The conductor calls these methods on topic ``compute`` with server
+``<host>``; each one drives the host's virt driver. Calls that carry a
+``(workflow_id, generation)`` are fenced: if the workflow was adopted by
+another conductor since the caller claimed it (its generation is now
+higher), or is gone, the call is refused with StaleWorkflowGeneration
+before touching the hypervisor, so a conductor that was paused and lost
+its lease cannot act a second time beside the new owner.
+
+The manager also reports the host's capacity into ``compute_nodes`` at
+start and every ``[compute] resource_report_interval`` seconds.
+"""
+
+from futurist import periodics
+from oslo_log import log as logging
+import oslo_messaging as messaging
+import sqlalchemy as sa
+
+from nova import context as nova_context
+from nova import exception
+import nova.conf
+from nova.db import api as db_api
+from nova.db import block_device as block_device_db
+from nova.db import compute_nodes
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+# Only the two columns the fence reads; the table belongs to
+# nova.orchestration (migration 0002), which nova code may not import
+# internals of.
+_workflows = sa.table('workflows', sa.column('id'), sa.column('generation'))
+
+
+@db_api.context_manager.reader
+def _current_generation(context, workflow_id):
+    return context.session.connection().execute(
+        sa.select(_workflows.c.generation).where(
+            _workflows.c.id == workflow_id)).scalar()
+
+
+class ComputeManager:
+    """Per-host endpoint of the compute RPC API (version 1.0)."""
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self, host, driver):
+        self.host = host
+        self.driver = driver
+
+    def __repr__(self):
+        return '<ComputeManager %s>' % self.host
+
+    # -- service hooks (nova.service.Service) --------------------------
+
+    def init_host(self):
+        """Prepare the driver and report capacity before serving RPC, so
+        the scheduler can place builds on this host at once."""
+        self.driver.init_host()
+        self.report_capacity(nova_context.get_admin_context())
+
+    def pre_stop(self):
+        """Interrupt long driver operations so the stop does not wait."""
+        self.driver.cleanup_host()
+
+    def cleanup_host(self):
+        """Release the driver (after in-flight calls finished)."""
+        self.driver.cleanup_host()
+
+    def periodic_tasks(self):
+        """The capacity report, every resource_report_interval seconds."""
+        @periodics.periodic(CONF.compute.resource_report_interval,
+                            run_immediately=False)
+        def report_capacity():
+            try:
+                self.report_capacity(nova_context.get_admin_context())
+            except Exception:
+                # A DB outage must not stop the periodic: report next time.
+                LOG.exception('Capacity report of %s failed', self.host)
+
+        return [report_capacity]
+
+    def report_capacity(self, context):
+        """Write the driver's capacity into the host's compute node."""
+        resources = self.driver.get_available_resource()
+        node = compute_nodes.update_capacity(context, self.host, resources)
+        LOG.debug('Compute node %s reported: %s vCPU, %s MB, %s GB',
+                  node['hypervisor_hostname'], node['vcpus'],
+                  node['memory_mb'], node['local_gb'])
+        return node
+
+    # -- fencing -------------------------------------------------------
+
+    def _check_generation(self, context, workflow_id, generation,
+                          operation):
+        """Refuse a call from a conductor that no longer owns its workflow.
+
+        Not fenced when workflow_id or generation is None (operations not
+        driven by a workflow).
+        """
+        if workflow_id is None or generation is None:
+            return
+        current = _current_generation(context, workflow_id)
+        if current is None or current > generation:
+            LOG.warning('Refusing %s for workflow %s: generation %s, '
+                        'current %s', operation, workflow_id, generation,
+                        current)
+            raise exception.StaleWorkflowGeneration(
+                workflow_id=workflow_id, generation=generation,
+                current=current if current is not None else 'gone',
+                operation=operation)
+
+    # -- RPC methods ---------------------------------------------------
+
+    def spawn(self, context, instance, network_info, block_device_info,
+              workflow_id=None, generation=None, admin_password=None):
+        """Boot the instance (idempotent by uuid); return its info dict.
+
+        :raises InstanceDeployFailure: the driver failed (any unexpected
+            driver error is reported as this, so callers can revert).
+        """
+        self._check_generation(context, workflow_id, generation, 'spawn')
+        try:
+            return self.driver.spawn(instance, network_info=network_info,
+                                     block_device_info=block_device_info,
+                                     admin_password=admin_password)
+        except exception.NovaException:
+            raise
+        except Exception as exc:
+            LOG.exception('Spawn of %s on %s failed', instance['uuid'],
+                          self.host)
+            raise exception.InstanceDeployFailure(
+                reason='%s: %s' % (type(exc).__name__, exc)) from exc
+
+    def destroy(self, context, instance, workflow_id=None, generation=None):
+        """Remove the instance from this host (idempotent)."""
+        self._check_generation(context, workflow_id, generation, 'destroy')
+        self.driver.destroy(instance)
+
+    def prepare_block_devices(self, context, instance, block_device_mappings,
+                              workflow_id=None, generation=None):
+        """Create the local disks; return the block_device_info for spawn."""
+        self._check_generation(context, workflow_id, generation,
+                               'prepare_block_devices')
+        info = self.driver.prepare_block_devices(instance,
+                                                 block_device_mappings)
+        block_device_db.set_host(context, instance['uuid'], self.host)
+        return info
+
+    def cleanup_block_devices(self, context, instance, block_device_mappings,
+                              workflow_id=None, generation=None):
+        """Remove the local disks prepare_block_devices made (idempotent)."""
+        self._check_generation(context, workflow_id, generation,
+                               'cleanup_block_devices')
+        self.driver.cleanup_block_devices(instance, block_device_mappings)
+
+    def power_on(self, context, instance, workflow_id=None, generation=None):
+        """Start the instance; return its info dict."""
+        self._check_generation(context, workflow_id, generation, 'power_on')
+        return self.driver.power_on(instance)
+
+    def power_off(self, context, instance, workflow_id=None,
+                  generation=None):
+        """Stop the instance; return its info dict."""
+        self._check_generation(context, workflow_id, generation, 'power_off')
+        return self.driver.power_off(instance)
+
+    def get_info(self, context, instance_uuid):
+        """``{'uuid', 'power_state', 'host', 'node'}`` of an instance here.
+
+        :raises InstanceNotFound: the instance is not on this host.
+        """
+        return self.driver.get_info(instance_uuid)

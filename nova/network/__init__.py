@@ -1,0 +1,1 @@
+"""Network: DB-backed fixed IP allocation (nova-network style)."""

@@ -1,0 +1,1 @@
+"""Virt drivers: the hypervisor interface and the fake hypervisor."""
