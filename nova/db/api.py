@@ -57,6 +57,10 @@ def _tune_sqlite(engine):
 
     WAL lets readers run beside the writer, and a busy timeout makes
     concurrent writers wait for the lock instead of failing at once.
+    Transactions start with BEGIN IMMEDIATE: one that reads and then
+    writes would otherwise have to upgrade its lock, which SQLite refuses
+    at once ("database is locked") when another writer committed
+    meanwhile, without waiting for the busy timeout.
     """
     if engine.dialect.name != 'sqlite':
         return
@@ -69,6 +73,19 @@ def _tune_sqlite(engine):
             cursor.execute('PRAGMA journal_mode = WAL')
             cursor.execute('PRAGMA synchronous = NORMAL')
         cursor.close()
+
+    # oslo.db emits a plain BEGIN from its own 'begin' listener (and
+    # clears connection.info['in_transaction'] on commit and rollback);
+    # replace that listener by one that takes the write lock at once.
+    for listener in list(engine.dispatch.begin):
+        if getattr(listener, '__name__', '') == '_sqlite_emit_begin':
+            event.remove(engine, 'begin', listener)
+
+    @event.listens_for(engine, 'begin')
+    def _on_begin(connection):
+        if 'in_transaction' not in connection.info:
+            connection.exec_driver_sql('BEGIN IMMEDIATE')
+            connection.info['in_transaction'] = True
 
 
 def get_engine():

@@ -1,0 +1,295 @@
+"""The compute API: where a REST request becomes rows and a workflow.
+
+A create validates everything first, then writes the instance, its
+'create' action and its build_instance workflow row in ONE transaction,
+and only then casts to the conductor. The cast is a wake-up: if it is
+lost, a conductor's sweeper adopts the PENDING workflow. A delete does
+the same with delete_instance, after asking any build in flight to abort.
+"""
+
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+
+from nova import exception
+from nova import orchestration as orc
+from nova.compute import vm_states
+from nova.conductor import rpcapi as conductor_rpcapi
+from nova.conductor.workflows import build_instance
+from nova.conductor.workflows import delete_instance
+import nova.conf
+from nova.db import actions as actions_db
+from nova.db import api as db_api
+from nova.db import flavors as flavors_db
+from nova.db import images as images_db
+from nova.db import instances as instances_db
+from nova.db import workflows as workflows_db
+from nova.network import api as network_api
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+# Flavor fields copied into the instance (nova's embedded flavor).
+_FLAVOR_FIELDS = ('flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb',
+                  'ephemeral_gb', 'swap', 'rxtx_factor', 'vcpu_weight',
+                  'description')
+
+
+def _workflow_context(context):
+    """The caller's context as stored in a workflow row: no token.
+
+    Workflows outlive tokens and their rows are readable by operators,
+    so the token is never persisted.
+    """
+    values = context.to_dict()
+    values.pop('auth_token', None)
+    return values
+
+
+class API:
+    """Entry point of server requests from the REST API."""
+
+    def __init__(self):
+        self.conductor = conductor_rpcapi.ConductorAPI()
+
+    # -- create ------------------------------------------------------------
+    def create(self, context, flavor_id, image_ref, name, min_count=1,
+               max_count=1, networks=None, availability_zone=None,
+               metadata=None, key_name=None, user_data=None,
+               admin_password=None, access_ip_v4=None, access_ip_v6=None,
+               description=None, config_drive=None,
+               return_reservation_id=False):
+        """Create ``max_count`` servers (at least ``min_count`` in quota).
+
+        :returns: (list of instance dicts, reservation id)
+        """
+        flavor = self._flavor(context, flavor_id)
+        image = self._image(context, image_ref, flavor)
+        requested_networks = self._requested_networks(context, networks)
+        min_count, max_count = self._counts(min_count, max_count)
+        if not name or not str(name).strip():
+            raise exception.InvalidInput(reason='server name is empty')
+        count = self._check_quota(context, flavor, min_count, max_count)
+        reservation_id = 'r-' + uuidutils.generate_uuid()[:8]
+
+        instances, workflow_ids = self._create_rows(
+            context, flavor, image, name, count, reservation_id,
+            requested_networks, availability_zone, metadata, key_name,
+            user_data, admin_password, access_ip_v4, access_ip_v6,
+            description, config_drive)
+        self.conductor.build_instances(context, workflow_ids)
+        return instances, reservation_id
+
+    @db_api.context_manager.writer
+    def _create_rows(self, context, flavor, image, name, count,
+                     reservation_id, requested_networks, availability_zone,
+                     metadata, key_name, user_data, admin_password,
+                     access_ip_v4, access_ip_v6, description, config_drive):
+        """Instances, actions and workflows of one request: one txn."""
+        backend = workflows_db.get_backend()
+        connection = context.session.connection()
+        instances, workflow_ids = [], []
+        for index in range(count):
+            uuid = uuidutils.generate_uuid()
+            display_name = name if count == 1 else '%s-%d' % (name,
+                                                              index + 1)
+            instance = instances_db.create(context, {
+                'uuid': uuid, 'display_name': display_name,
+                'display_description': description,
+                'hostname': _hostname(display_name),
+                'project_id': context.project_id,
+                'user_id': context.user_id,
+                'vm_state': vm_states.BUILDING,
+                'task_state': vm_states.SCHEDULING,
+                'availability_zone': availability_zone,
+                'instance_type_id': flavor['id'], 'flavor': flavor,
+                'image_ref': image['id'], 'memory_mb': flavor['memory_mb'],
+                'vcpus': flavor['vcpus'], 'root_gb': flavor['root_gb'],
+                'ephemeral_gb': flavor['ephemeral_gb'],
+                'key_name': key_name, 'user_data': user_data,
+                'config_drive': config_drive or '',
+                'access_ip_v4': access_ip_v4, 'access_ip_v6': access_ip_v6,
+                'reservation_id': reservation_id, 'launch_index': index,
+            }, metadata=metadata)
+            action_id = actions_db.action_start(context, uuid, 'create')
+            store = build_instance.make_store(
+                context=_workflow_context(context), instance_uuid=uuid,
+                action_id=action_id, flavor=flavor, image=image,
+                requested_networks=requested_networks,
+                availability_zone=availability_zone,
+                max_attempts=CONF.scheduler.max_attempts)
+            secret = ()
+            if admin_password:
+                store['admin_password'] = admin_password
+                secret = ('admin_password',)
+            workflow_ids.append(orc.Engine.create(
+                build_instance.FACTORY, store=store, backend=backend,
+                connection=connection, secret=secret,
+                name=build_instance.NAME, target=('instance', uuid),
+                request_id=context.request_id,
+                project_id=context.project_id, user_id=context.user_id))
+            instances.append(instance)
+        return instances, workflow_ids
+
+    def _flavor(self, context, flavor_id):
+        flavor = flavors_db.get_by_flavor_id(context, str(flavor_id))
+        if flavor.get('disabled'):
+            raise exception.FlavorNotFound(flavor_id=flavor_id)
+        embedded = {key: flavor.get(key) for key in _FLAVOR_FIELDS}
+        embedded.update(id=flavor['id'], extra_specs={})
+        return embedded
+
+    def _image(self, context, image_ref, flavor):
+        if not image_ref:
+            raise exception.InvalidInput(reason='imageRef is required')
+        image = images_db.get(context, image_ref)
+        if image.get('status', 'ACTIVE').upper() != 'ACTIVE':
+            raise exception.InvalidInput(
+                reason='Image %s is not active.' % image_ref)
+        if flavor['memory_mb'] < (image.get('min_ram') or 0):
+            raise exception.InvalidInput(
+                reason="Flavor's memory is too small for requested image.")
+        if flavor['root_gb'] and flavor['root_gb'] < (image.get('min_disk')
+                                                      or 0):
+            raise exception.InvalidInput(
+                reason="Flavor's disk is too small for requested image.")
+        return {'id': image['id'], 'name': image['name'],
+                'min_disk': image.get('min_disk') or 0,
+                'size': image.get('size') or 0}
+
+    def _requested_networks(self, context, networks):
+        if networks in (None, 'auto'):
+            return 'auto'
+        if networks == 'none':
+            return 'none'
+        requested = []
+        for network in networks:
+            uuid = network.get('uuid')
+            if not uuid:
+                raise exception.InvalidInput(
+                    reason='a network must have a uuid')
+            network_api.get_network(context, uuid)  # NetworkNotFound
+            entry = {'uuid': uuid}
+            if network.get('fixed_ip'):
+                entry['fixed_ip'] = network['fixed_ip']
+            requested.append(entry)
+        return requested
+
+    @staticmethod
+    def _counts(min_count, max_count):
+        min_count = int(min_count or 1)
+        max_count = int(max_count or min_count)
+        if min_count < 1 or max_count < min_count:
+            raise exception.InvalidInput(
+                reason='min_count must be >= 1 and <= max_count')
+        return min_count, max_count
+
+    def _check_quota(self, context, flavor, min_count, max_count):
+        """How many servers fit the project's quota (>= min_count).
+
+        Counted from live rows, as nova's counting quotas; two racing
+        requests can both pass, as in nova.
+        """
+        quota = CONF.quota
+        used = instances_db.count_usage(context, context.project_id)
+        per = (1, flavor['vcpus'], flavor['memory_mb'])
+        limits = (quota.instances, quota.cores, quota.ram)
+        names = ('instances', 'cores', 'ram')
+        allowed = max_count
+        for name, limit, in_use, each in zip(names, limits, used, per,
+                                             strict=True):
+            if limit < 0 or each == 0:
+                continue
+            fits = max(0, (limit - in_use) // each)
+            if fits < min_count:
+                raise exception.TooManyInstances(
+                    overs=name, req=each * min_count, used=in_use,
+                    allowed=limit)
+            allowed = min(allowed, fits)
+        return allowed
+
+    # -- read and update ---------------------------------------------------
+    def get(self, context, uuid):
+        """The server ``uuid`` with its latest fault, if visible."""
+        project_id = None if context.is_admin else context.project_id
+        instance = instances_db.get(context, uuid, project_id=project_id)
+        instance['fault'] = actions_db.fault_get_latest(
+            context, [uuid]).get(uuid)
+        return instance
+
+    def get_all(self, context, search_opts=None, limit=None, marker=None,
+                sort_keys=('created_at', 'id'),
+                sort_dirs=('desc', 'desc')):
+        """Servers visible to the caller matching ``search_opts``."""
+        filters = dict(search_opts or {})
+        all_tenants = filters.pop('all_tenants', False)
+        if not (context.is_admin and all_tenants):
+            filters['project_id'] = context.project_id
+        elif 'project_id' in filters and filters['project_id'] is None:
+            filters.pop('project_id')
+        instances = instances_db.get_all(
+            context, filters, limit=limit, marker=marker,
+            sort_keys=sort_keys, sort_dirs=sort_dirs)
+        faults = actions_db.fault_get_latest(
+            context, [i['uuid'] for i in instances
+                      if i['vm_state'] == vm_states.ERROR])
+        for instance in instances:
+            instance['fault'] = faults.get(instance['uuid'])
+        return instances
+
+    def update(self, context, uuid, name=None, description=None,
+               access_ip_v4=None, access_ip_v6=None):
+        """Rename a server, change its description or access IPs."""
+        self.get(context, uuid)
+        values = {}
+        if access_ip_v4 is not None:
+            values['access_ip_v4'] = access_ip_v4
+        if access_ip_v6 is not None:
+            values['access_ip_v6'] = access_ip_v6
+        if name is not None:
+            values['display_name'] = name
+            values['hostname'] = _hostname(name)
+        if description is not None:
+            values['display_description'] = description
+        if values:
+            instances_db.update(context, uuid, values)
+        return self.get(context, uuid)
+
+    # -- delete ------------------------------------------------------------
+    def delete(self, context, uuid):
+        """Delete a server: abort its build if any, run delete_instance."""
+        instance = self.get(context, uuid)
+        backend = workflows_db.get_backend()
+        for row in workflows_db.active_workflows(uuid):
+            if row['name'] == delete_instance.NAME:
+                # A delete is already running: deleting twice is a no-op.
+                LOG.info('Instance %s: delete already in progress (%s)',
+                         uuid, row['id'])
+                return
+            orc.request_abort(row['id'], backend)
+        workflow_id = self._create_delete_rows(context, instance)
+        self.conductor.delete_instance(context, workflow_id)
+
+    @db_api.context_manager.writer
+    def _create_delete_rows(self, context, instance):
+        uuid = instance['uuid']
+        instances_db.update(context, uuid,
+                            {'task_state': vm_states.DELETING})
+        action_id = actions_db.action_start(context, uuid, 'delete')
+        return orc.Engine.create(
+            delete_instance.FACTORY,
+            store=delete_instance.make_store(
+                context=_workflow_context(context), instance_uuid=uuid,
+                action_id=action_id),
+            backend=workflows_db.get_backend(),
+            connection=context.session.connection(),
+            name=delete_instance.NAME, target=('instance', uuid),
+            request_id=context.request_id, project_id=context.project_id,
+            user_id=context.user_id)
+
+
+def _hostname(display_name):
+    """A DNS-safe hostname from a display name, as nova sanitizes it."""
+    allowed = []
+    for char in str(display_name).lower():
+        allowed.append(char if char.isalnum() or char in '-.' else '-')
+    return ''.join(allowed).strip('-.')[:63] or 'server'

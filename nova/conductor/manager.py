@@ -1,0 +1,75 @@
+"""The conductor: the RPC endpoint that runs workflows.
+
+Any number of conductors share the topic ``conductor``; a cast wakes
+whichever receives it, and the workflow row decides who runs it (the
+claim). Periodics renew leases and sweep for orphaned workflows.
+"""
+
+from futurist import periodics
+from oslo_log import log as logging
+import oslo_messaging as messaging
+
+from nova import context
+from nova.conductor import rpcapi
+from nova.conductor import runner
+import nova.conf
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+class ConductorManager:
+    """RPC endpoint of nova-conductor (API version 1.0)."""
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self, host=None):
+        self.host = host or CONF.host
+        self.runner = runner.WorkflowRunner(runner.new_owner_name(self.host))
+
+    @property
+    def owner(self):
+        return self.runner.owner
+
+    def build_instances(self, context, workflow_ids):
+        for workflow_id in workflow_ids:
+            self.runner.submit(workflow_id)
+
+    def delete_instance(self, context, workflow_id):
+        self.runner.submit(workflow_id)
+
+    def resume_workflows(self, context, workflow_ids):
+        for workflow_id in workflow_ids:
+            self.runner.submit(workflow_id)
+
+    def periodic_tasks(self):
+        opts = CONF.orchestration
+
+        @periodics.periodic(opts.heartbeat_interval, run_immediately=False)
+        def heartbeat():
+            self.runner.heartbeat()
+
+        @periodics.periodic(opts.sweep_interval, run_immediately=True)
+        def sweep():
+            self.runner.sweep()
+
+        return [heartbeat, sweep]
+
+    def cleanup_host(self):
+        """Graceful stop: hand workflows back, wake another conductor.
+
+        Runs after this service stopped consuming RPC, so the wake-up
+        cast reaches a peer; if none is running, a sweeper adopts the
+        handed-back workflows whenever a conductor starts.
+        """
+        handed_back = self.runner.stop()
+        if handed_back:
+            LOG.info('Conductor %s handed back %d workflow(s)', self.owner,
+                     len(handed_back))
+            try:
+                rpcapi.ConductorAPI().resume_workflows(
+                    context.get_admin_context(), handed_back)
+            except Exception:
+                LOG.warning('Could not wake another conductor; sweepers '
+                            'will adopt %s', ', '.join(handed_back),
+                            exc_info=True)

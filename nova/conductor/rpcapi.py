@@ -1,0 +1,43 @@
+"""Client side of the conductor RPC API (topic ``conductor``).
+
+API version history:
+
+* 1.0 - build_instances(workflow_ids), delete_instance(workflow_id),
+  resume_workflows(workflow_ids)
+"""
+
+import oslo_messaging as messaging
+
+from nova import rpc
+import nova.conf
+
+CONF = nova.conf.CONF
+
+
+class ConductorAPI:
+    """Casts that wake a conductor up for a workflow.
+
+    The workflow rows are already committed when these are sent, so a
+    lost cast delays the work (until a sweeper adopts it) but loses
+    nothing.
+    """
+
+    VERSION = '1.0'
+
+    def __init__(self):
+        target = messaging.Target(topic=CONF.conductor.topic,
+                                  version=self.VERSION)
+        self.client = rpc.get_client(target)
+
+    def build_instances(self, context, workflow_ids):
+        self.client.prepare().cast(context, 'build_instances',
+                                   workflow_ids=list(workflow_ids))
+
+    def delete_instance(self, context, workflow_id):
+        self.client.prepare().cast(context, 'delete_instance',
+                                   workflow_id=workflow_id)
+
+    def resume_workflows(self, context, workflow_ids):
+        """Wake a conductor for workflows handed back or freed."""
+        self.client.prepare().cast(context, 'resume_workflows',
+                                   workflow_ids=list(workflow_ids))

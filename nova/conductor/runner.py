@@ -1,0 +1,179 @@
+"""Runs workflows for one conductor: claim, run, heartbeat, sweep.
+
+A conductor is one workflow *owner*. It claims a workflow when a cast
+names it or when its sweeper finds one nobody runs (a lost cast, or an
+owner whose lease expired), runs it through nova.orchestration, renews
+all its leases in one statement per heartbeat, and on a graceful stop
+hands its workflows back at the next step boundary.
+"""
+
+import json
+import os
+import threading
+import uuid
+
+import futurist
+from oslo_log import log as logging
+
+from nova import exception
+from nova import orchestration as orc
+from nova.conductor import events
+from nova.conductor.workflows import base
+from nova.conductor.workflows import build_instance
+from nova.conductor.workflows import delete_instance
+import nova.conf
+from nova.db import workflows as workflows_db
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+WORKFLOWS = {module.NAME: module
+             for module in (build_instance, delete_instance)}
+
+
+def new_owner_name(host=None):
+    """A unique owner name: host, pid and a nonce (several per process)."""
+    return '%s:%d:%s' % (host or CONF.host, os.getpid(),
+                         uuid.uuid4().hex[:6])
+
+
+class WorkflowRunner:
+    """Claims and runs workflows on a bounded pool of dispatch threads."""
+
+    def __init__(self, owner=None):
+        self.owner = owner or new_owner_name()
+        self._pool = futurist.ThreadPoolExecutor(
+            max_workers=CONF.orchestration.max_workers)
+        self._lock = threading.Lock()
+        self._active = set()
+        self._engines = {}
+        self._handed_back = []
+        self._stopping = False
+
+    @property
+    def backend(self):
+        return workflows_db.get_backend()
+
+    def submit(self, workflow_id):
+        """Run ``workflow_id`` here unless it already runs here."""
+        with self._lock:
+            if self._stopping or workflow_id in self._active:
+                return False
+            self._active.add(workflow_id)
+        self._pool.submit(self._run, workflow_id)
+        return True
+
+    def active(self):
+        with self._lock:
+            return set(self._active)
+
+    def _run(self, workflow_id):
+        try:
+            self._run_workflow(workflow_id)
+        except Exception:
+            LOG.exception('Workflow %s: unexpected error in the conductor',
+                          workflow_id)
+        finally:
+            with self._lock:
+                self._active.discard(workflow_id)
+
+    def _run_workflow(self, workflow_id):
+        try:
+            row, _tasks = self.backend.load(workflow_id)
+        except orc.WorkflowNotFound:
+            LOG.warning('Workflow %s not found (purged?)', workflow_id)
+            return
+        if row['state'] in orc.states.WORKFLOW_TERMINAL:
+            return
+        store = json.loads(row['store'] or '{}')
+        module = WORKFLOWS.get(row['name'])
+        listeners = []
+        if module is not None:
+            recorder = events.recorder_for(store, module.EVENT_STEPS)
+            if recorder is not None:
+                listeners.append(recorder)
+        try:
+            engine = orc.Engine.load(workflow_id, self.backend,
+                                     owner=self.owner, listeners=listeners,
+                                     **workflows_db.engine_options())
+        except orc.OwnershipLost as exc:
+            LOG.debug('Workflow %s not claimed: %s', workflow_id, exc)
+            return
+        except orc.WorkflowFailed as exc:
+            # Poisoned: adopted too often. An operator must look.
+            self._mark_target_error(row, store, exc)
+            return
+        LOG.info('Workflow %s (%s of %s %s) claimed by %s, generation %s',
+                 workflow_id, row['name'], row['target_type'],
+                 row['target_id'], self.owner, engine.generation)
+        with self._lock:
+            self._engines[workflow_id] = engine
+            if self._stopping:
+                engine.stop()
+        try:
+            engine.run()
+            if engine.stopped:
+                with self._lock:
+                    self._handed_back.append(workflow_id)
+            else:
+                LOG.info('Workflow %s finished: %s', workflow_id,
+                         engine.state)
+        except orc.WorkflowFailed as exc:
+            LOG.info('Workflow %s ended %s: %s', workflow_id, exc.state, exc)
+            if exc.state == orc.states.FAILED:
+                self._mark_target_error(row, store, exc)
+        except orc.OwnershipLost:
+            LOG.warning('Workflow %s was adopted by another conductor; '
+                        'this one stopped without further side effects',
+                        workflow_id)
+        finally:
+            with self._lock:
+                self._engines.pop(workflow_id, None)
+
+    def _mark_target_error(self, row, store, exc):
+        """A workflow needing an operator leaves its instance in ERROR."""
+        if row.get('target_type') != 'instance' or not store.get('context'):
+            return
+        ctxt = base.request_context(store['context'])
+        uuid = row['target_id']
+        message = ('%s workflow %s failed and needs an operator: '
+                   'nova-manage workflow show %s' % (row['name'], row['id'],
+                                                     row['id']))
+        try:
+            base.set_error(ctxt, uuid, 500, message, str(exc))
+        except exception.InstanceNotFound:
+            return
+        LOG.error('Instance %s: %s', uuid, message)
+
+    # -- periodics -----------------------------------------------------------
+    def heartbeat(self):
+        """Renew every lease this owner holds, in one statement."""
+        return self.backend.extend_leases(self.owner,
+                                          CONF.orchestration.lease_seconds)
+
+    def sweep(self):
+        """Adopt workflows nobody runs: lost casts and expired leases."""
+        found = self.backend.find_adoptable(
+            CONF.orchestration.sweep_grace_seconds, limit=100)
+        adopted = [wid for wid in found if self.submit(wid)]
+        if adopted:
+            LOG.info('Sweeper of %s adopting %d workflow(s): %s',
+                     self.owner, len(adopted), ', '.join(adopted))
+        return adopted
+
+    def stop(self, wait=True):
+        """Take no new workflows; hand the running ones back.
+
+        Each engine finishes the steps it has in flight, persists them and
+        releases its workflow at that step boundary.
+
+        :returns: ids of the workflows handed back (unfinished, unowned).
+        """
+        with self._lock:
+            self._stopping = True
+            engines = list(self._engines.values())
+        for engine in engines:
+            engine.stop()
+        self._pool.shutdown(wait=wait)
+        with self._lock:
+            return list(self._handed_back)

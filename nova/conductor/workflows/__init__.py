@@ -1,0 +1,1 @@
+"""Workflows the conductor runs: one module per API operation."""

@@ -1,0 +1,253 @@
+"""build_instance: a boot as a workflow of small steps with reverts.
+
+=====================  ===================================  ==============
+step                   does                                 revert
+=====================  ===================================  ==============
+mark_error_on_revert   nothing (sentinel)                   ERROR + fault
+select_destinations    scheduler: host + alternates         (nothing)
+host_attempts (retry)  next alternate, up to max_attempts   forget host
+claim_resources        atomic capacity claim on the node    release claim
+allocate_network (||)  fixed IP + MAC per network           release them
+prepare_block_devices  BDM rows + local disks on the host   remove them
+spawn                  hypervisor spawn (idempotent)        destroy
+mark_active            vm_state=active, launched_at         (none)
+=====================  ===================================  ==============
+
+claim, network, block devices and spawn form the host-scoped subflow
+under :class:`AlternateHosts`: a host-specific failure reverts it and
+retries on the next alternate; when none is left the build fails with
+MaxRetriesExceeded ("Exceeded maximum number of retries").
+"""
+
+import math
+
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from nova import exception
+from nova import orchestration as orc
+from nova.compute import claims
+from nova.compute import rpcapi as compute_rpcapi
+from nova.compute import vm_states
+from nova.conductor.workflows import base
+from nova.db import actions as actions_db
+from nova.db import block_device as bdm_db
+from nova.db import instances as instances_db
+from nova.network import api as network_api
+from nova.scheduler import rpcapi as scheduler_rpcapi
+
+LOG = logging.getLogger(__name__)
+
+NAME = 'build_instance'
+FACTORY = 'nova.conductor.workflows.build_instance'
+VERSION = 1
+
+#: Failures that are the host's fault: try the next alternate host.
+HOST_FAILURES = (exception.ComputeResourcesUnavailable,
+                 exception.RescheduledException,
+                 exception.InstanceDeployFailure)
+
+
+def make_store(context, instance_uuid, action_id, flavor, image,
+               requested_networks, availability_zone, max_attempts):
+    """The inputs of one build, as persisted in the workflow row."""
+    return {
+        'context': context, 'instance_uuid': instance_uuid,
+        'action_id': action_id, 'flavor': flavor, 'image': image,
+        'requested_networks': requested_networks,
+        'request_spec': {
+            'instance_uuid': instance_uuid,
+            'project_id': context.get('project_id'),
+            'flavor': {key: flavor.get(key) for key in (
+                'flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb',
+                'ephemeral_gb', 'swap')},
+            'availability_zone': availability_zone,
+            'ignore_hosts': [],
+        },
+        'max_attempts': max_attempts,
+    }
+
+
+def disk_gb(flavor):
+    """Local disk a flavor needs, in GiB: root + ephemeral + swap, as
+    the scheduler's DiskFilter counts it (swap is in MiB, rounded up).
+    """
+    return ((flavor.get('root_gb') or 0) + (flavor.get('ephemeral_gb') or 0)
+            + math.ceil((flavor.get('swap') or 0) / 1024))
+
+
+class SelectDestinations(base.InstanceTask):
+    """Ask the scheduler for a host and its alternates."""
+
+    default_provides = 'destinations'
+    task_state = vm_states.SCHEDULING
+
+    def execute(self, context, instance_uuid, request_spec):
+        ctxt = base.request_context(context)
+        self.set_task_state(ctxt, instance_uuid)
+        return scheduler_rpcapi.SchedulerAPI().select_destinations(
+            ctxt, request_spec)
+
+
+class AlternateHosts(orc.Retry):
+    """Walk the scheduler's hosts, retrying on host-specific failures.
+
+    Provides ``destination`` (a host dict) to the host-scoped subflow. A
+    failure that is not the host's fault (a bug, an abort) fails the
+    whole build at once instead of trying elsewhere.
+    """
+
+    default_provides = 'destination'
+
+    def execute(self, history, destinations, max_attempts):
+        tried = len(history)
+        if tried >= min(len(destinations), max_attempts):
+            reasons = '; '.join(
+                '%s: %s' % (host.get('host'), base.failure_message(failure))
+                for host, failures in history
+                for failure in failures.values() if failure is not None)
+            raise exception.MaxRetriesExceeded(reason=reasons)
+        return destinations[tried]
+
+    def on_failure(self, history, destinations, max_attempts):
+        failures = history.last_failures
+        if all(f is None or f.check(*HOST_FAILURES)
+               for f in failures.values()):
+            # Run execute() again: it picks the next alternate, or fails
+            # with MaxRetriesExceeded when there is none left.
+            return orc.retry.RETRY
+        return orc.retry.REVERT
+
+
+class ClaimResources(base.InstanceTask):
+    """Claim the flavor's resources on the destination's node."""
+
+    def execute(self, context, instance_uuid, destination, flavor,
+                workflow_id):
+        ctxt = base.request_context(context)
+        disk = disk_gb(flavor)
+        claims.claim(ctxt, instance_uuid, destination['host'],
+                     destination['nodename'], flavor['vcpus'],
+                     flavor['memory_mb'], disk, workflow_id=workflow_id)
+        instances_db.update(ctxt, instance_uuid, {
+            'host': destination['host'], 'node': destination['nodename']})
+
+    def revert(self, context, instance_uuid, destination, **kwargs):
+        ctxt = base.request_context(context)
+        claims.release(ctxt, instance_uuid, host=destination['host'])
+        try:
+            instances_db.update(ctxt, instance_uuid,
+                                {'host': None, 'node': None})
+        except exception.InstanceNotFound:
+            pass
+
+
+class AllocateNetwork(base.InstanceTask):
+    """Allocate a fixed IP and MAC on each requested network."""
+
+    default_provides = 'network_info'
+    task_state = vm_states.NETWORKING
+
+    def execute(self, context, instance_uuid, requested_networks,
+                workflow_id):
+        ctxt = base.request_context(context)
+        self.set_task_state(ctxt, instance_uuid)
+        return network_api.allocate_for_instance(
+            ctxt, instance_uuid, requested_networks,
+            workflow_id=workflow_id)
+
+    def revert(self, context, instance_uuid, **kwargs):
+        network_api.deallocate_for_instance(base.request_context(context),
+                                            instance_uuid)
+
+
+class PrepareBlockDevices(base.InstanceTask):
+    """Record the block device mappings and make the local disks."""
+
+    default_provides = 'block_device_info'
+    task_state = vm_states.BLOCK_DEVICE_MAPPING
+
+    def execute(self, context, instance_uuid, destination, flavor, image,
+                workflow_id, workflow_generation):
+        ctxt = base.request_context(context)
+        self.set_task_state(ctxt, instance_uuid)
+        instance = instances_db.get(ctxt, instance_uuid)
+        bdms = bdm_db.create_defaults_for_instance(ctxt, instance, flavor,
+                                                   image)
+        return compute_rpcapi.ComputeAPI().prepare_block_devices(
+            ctxt, destination['host'], instance, bdms, workflow_id,
+            workflow_generation)
+
+    def revert(self, context, instance_uuid, destination, workflow_id,
+               workflow_generation, **kwargs):
+        ctxt = base.request_context(context)
+        instance = instances_db.get(ctxt, instance_uuid, read_deleted=True)
+        bdms = bdm_db.get_by_instance(ctxt, instance_uuid)
+        compute_rpcapi.ComputeAPI().cleanup_block_devices(
+            ctxt, destination['host'], instance, bdms, workflow_id,
+            workflow_generation)
+        bdm_db.destroy_by_instance(ctxt, instance_uuid)
+
+
+class Spawn(base.InstanceTask):
+    """Boot the server on the host (idempotent by instance uuid)."""
+
+    task_state = vm_states.SPAWNING
+    # The fake and real drivers check whether the instance already runs,
+    # so a spawn interrupted by a crash can be run again.
+    idempotent = True
+
+    def execute(self, context, instance_uuid, destination, network_info,
+                block_device_info, workflow_id, workflow_generation,
+                admin_password=None):
+        ctxt = base.request_context(context)
+        self.set_task_state(ctxt, instance_uuid)
+        instance = instances_db.get(ctxt, instance_uuid)
+        compute_rpcapi.ComputeAPI().spawn(
+            ctxt, destination['host'], instance, network_info,
+            block_device_info, workflow_id, workflow_generation,
+            admin_password=admin_password)
+
+    def revert(self, context, instance_uuid, destination, workflow_id,
+               workflow_generation, **kwargs):
+        ctxt = base.request_context(context)
+        instance = instances_db.get(ctxt, instance_uuid, read_deleted=True)
+        compute_rpcapi.ComputeAPI().destroy(
+            ctxt, destination['host'], instance, workflow_id,
+            workflow_generation)
+
+
+class MarkActive(orc.Task):
+    """The server is up: ACTIVE, RUNNING, launched now."""
+
+    def execute(self, context, instance_uuid, destination, action_id):
+        ctxt = base.request_context(context)
+        instances_db.update(ctxt, instance_uuid, {
+            'vm_state': vm_states.ACTIVE, 'task_state': None,
+            'power_state': vm_states.RUNNING,
+            'launched_at': timeutils.utcnow(),
+            'host': destination['host'], 'node': destination['nodename']})
+        actions_db.action_finish(ctxt, action_id)
+
+
+@orc.flow_factory(FACTORY, version=VERSION)
+def build_flow():
+    """The build_instance flow (inputs: :func:`make_store`)."""
+    on_host = orc.LinearFlow('on_host', retry=AlternateHosts(
+        name='host_attempts'))
+    on_host.add(
+        ClaimResources(name='claim_resources'),
+        orc.UnorderedFlow('devices').add(
+            AllocateNetwork(name='allocate_network'),
+            PrepareBlockDevices(name='prepare_block_devices')),
+        Spawn(name='spawn'))
+    return orc.LinearFlow(NAME).add(
+        base.MarkErrorOnRevert('create', name='mark_error_on_revert'),
+        SelectDestinations(name='select_destinations'),
+        on_host,
+        MarkActive(name='mark_active'))
+
+
+#: Steps recorded as events of the instance's 'create' action.
+EVENT_STEPS = ('select_destinations', 'claim_resources', 'allocate_network',
+               'prepare_block_devices', 'spawn', 'mark_active')
