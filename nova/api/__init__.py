@@ -1,0 +1,1 @@
+"""The compute REST API: WSGI application, middleware and its server."""

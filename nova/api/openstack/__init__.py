@@ -1,0 +1,1 @@
+"""OpenStack compute API v2.1: WSGI plumbing shared by the controllers."""

@@ -1,0 +1,1 @@
+"""JSON schemas of the compute API request bodies and query strings."""
