@@ -88,9 +88,9 @@ class DbCommands:
         return EXIT_OK
 
 
-CATEGORIES = {
-    'db': DbCommands,
-}
+def _categories():
+    from nova.cmd import manage_workflow
+    return {'db': DbCommands, 'workflow': manage_workflow.WorkflowCommands}
 
 
 def _command_methods(category_class):
@@ -101,7 +101,7 @@ def _command_methods(category_class):
 
 
 def add_command_parsers(subparsers):
-    for category, category_class in CATEGORIES.items():
+    for category, category_class in _categories().items():
         category_parser = subparsers.add_parser(
             category, help=category_class.__doc__)
         command_subparsers = category_parser.add_subparsers(dest='action')
@@ -140,9 +140,13 @@ def main(argv=None):
         config.parse_args(argv)
     except cfg.ConfigFilesNotFoundError as exc:
         print('ERROR: %s' % exc, file=sys.stderr)
+        CONF.clear()
+        CONF.unregister_opt(category_opt)
         return EXIT_BAD_INPUT
     except SystemExit as exc:
         # argparse exits 2 on bad usage; our convention is 127.
+        CONF.clear()
+        CONF.unregister_opt(category_opt)
         return EXIT_BAD_INPUT if exc.code else EXIT_OK
 
     category = CONF.category
@@ -156,6 +160,11 @@ def main(argv=None):
         print('ERROR: unexpected error; see the log for the traceback.',
               file=sys.stderr)
         return EXIT_UNEXPECTED
+    finally:
+        # Leave the global CONF as found: other code parsing it in this
+        # process (tests) must not require a category.
+        CONF.clear()
+        CONF.unregister_opt(category_opt)
 
 
 def _console_main():
