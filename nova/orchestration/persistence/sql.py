@@ -484,10 +484,13 @@ class SQLBackend(OperatorQueries, base.Backend):
                 == 1
             )
 
-    def free(self, workflow_id):
+    def _update_unfinished(self, stmt, workflow_id):
+        """Run an UPDATE of one unfinished workflow: True if it changed,
+        False if the workflow already finished, WorkflowNotFound if none.
+        """
         with self.engine.begin() as conn:
             n = conn.execute(
-                self._free, {'b_id': workflow_id, **self._clock.params()}
+                stmt, {'b_id': workflow_id, **self._clock.params()}
             ).rowcount
             if (
                 not n
@@ -498,6 +501,9 @@ class SQLBackend(OperatorQueries, base.Backend):
             ):
                 raise WorkflowNotFound('workflow %s not found' % workflow_id)
             return n == 1
+
+    def free(self, workflow_id):
+        return self._update_unfinished(self._free, workflow_id)
 
     def find_adoptable(self, grace_seconds=60, limit=100):
         with self.engine.begin() as conn:
@@ -514,16 +520,4 @@ class SQLBackend(OperatorQueries, base.Backend):
             ]
 
     def request_abort(self, workflow_id):
-        with self.engine.begin() as conn:
-            n = conn.execute(
-                self._abort, {'b_id': workflow_id, **self._clock.params()}
-            ).rowcount
-            if (
-                not n
-                and conn.execute(
-                    self._sel_guard, {'b_id': workflow_id}
-                ).first()
-                is None
-            ):
-                raise WorkflowNotFound('workflow %s not found' % workflow_id)
-            return n == 1
+        return self._update_unfinished(self._abort, workflow_id)
