@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from nova import exception
 from nova.db import api as db_api
 from nova.db import compute_nodes
+from nova.db import fencing
 from nova.db import models
 
 LOG = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def _consume_and_record(context, instance_uuid, node, host, vcpus,
     key check share-locks the node row, and two claims holding that share
     lock while both waiting to update the row would deadlock.
     """
+    fencing.check(context, 'claim_resources')
     conn = context.session.connection()
     if not compute_nodes.consume(conn, node.id, vcpus, memory_mb, disk_gb):
         raise exception.ComputeResourcesUnavailable(
@@ -117,6 +119,7 @@ def release(context, instance_uuid, host=None):
 @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
 @db_api.context_manager.writer
 def _release_one(context, claim_row):
+    fencing.check(context, 'release_claim')
     conn = context.session.connection()
     # Only the transaction that deletes the row gives back its usage, so
     # concurrent or repeated releases count it once.

@@ -13,6 +13,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from nova.db import api as db_api
+from nova.db import fencing
 from nova.db import models
 
 _bdms = models.BlockDeviceMapping.__table__
@@ -78,6 +79,7 @@ def create_defaults_for_instance(context, instance, flavor, image):
 def _create(context, mappings):
     # Insert only: a writer transaction that reads first fails at once on
     # SQLite when another writer commits meanwhile (see nova.compute.claims).
+    fencing.check(context, 'create_block_device_mappings')
     now = timeutils.utcnow()
     context.session.connection().execute(_bdms.insert(), [
         dict(mapping, created_at=now, deleted=0) for mapping in mappings])
@@ -106,6 +108,7 @@ def destroy_by_instance(context, instance_uuid):
 
     :returns: how many were deleted by this call.
     """
+    fencing.check(context, 'delete_block_device_mappings')
     return context.session.connection().execute(_bdms.update().where(
         _bdms.c.instance_uuid == instance_uuid, _bdms.c.deleted == 0).values(
         deleted=_bdms.c.id, deleted_at=timeutils.utcnow())).rowcount

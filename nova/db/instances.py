@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from nova import exception
 from nova.db import api as db_api
+from nova.db import fencing
 from nova.db import models
 
 _instances = models.Instance.__table__
@@ -173,6 +174,7 @@ def update(context, uuid, values, expected_task_state=None):
     conditional, as nova's: when the current task_state differs, nothing
     changes and :class:`InstanceInvalidState` is raised.
     """
+    fencing.check(context, 'update instance %s' % uuid)
     values = dict(values, updated_at=timeutils.utcnow())
     if isinstance(values.get('flavor'), dict):
         values['flavor'] = jsonutils.dumps(values['flavor'])
@@ -202,6 +204,7 @@ def soft_delete(context, uuid):
 
     :returns: True when this call deleted it, False when already gone.
     """
+    fencing.check(context, 'delete instance %s' % uuid)
     now = timeutils.utcnow()
     conn = context.session.connection()
     result = conn.execute(_instances.update().where(

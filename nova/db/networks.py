@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from nova import exception
 from nova.db import api as db_api
+from nova.db import fencing
 from nova.db import models
 
 _networks = models.Network.__table__
@@ -99,6 +100,7 @@ def _free_candidates(context, network_id, address=None):
 @db_api.context_manager.writer
 def _take(context, fixed_ip_id, instance_uuid, workflow_id):
     """Allocate one row if still free; True when this call got it."""
+    fencing.check(context, 'allocate_fixed_ip')
     return context.session.connection().execute(
         _fixed_ips.update().where(
             _fixed_ips.c.id == fixed_ip_id,
@@ -161,6 +163,7 @@ def deallocate_fixed_ips(context, instance_uuid, network_id=None):
 
     :returns: the number of addresses freed.
     """
+    fencing.check(context, 'deallocate_fixed_ips')
     query = _fixed_ips.update().where(
         _fixed_ips.c.instance_uuid == instance_uuid)
     if network_id is not None:

@@ -14,6 +14,7 @@ from nova import orchestration as orc
 from nova.compute import vm_states
 from nova.db import actions as actions_db
 from nova.db import api as db_api
+from nova.db import fencing
 from nova.db import instances as instances_db
 
 LOG = logging.getLogger(__name__)
@@ -26,7 +27,31 @@ def request_context(context):
     return nova_context.RequestContext.from_dict(context)
 
 
-class InstanceTask(orc.Task):
+def step_context(context, workflow_id, workflow_generation):
+    """The context a step acts with: the caller's, fenced.
+
+    Every DB write made with it checks, in its own transaction, that the
+    workflow was not adopted by another conductor (nova.db.fencing).
+    """
+    return fencing.fenced(request_context(context), workflow_id,
+                          workflow_generation)
+
+
+class Step(orc.Task):
+    """A nova workflow step.
+
+    Every nova step is written to be run again after a crash: reads, or
+    writes that find what an earlier run created (claims unique per
+    instance and node, one fixed IP per instance and network, BDMs per
+    instance, a spawn of a running instance is a no-op). So a step found
+    RUNNING after its conductor died is re-executed, not failed. A step
+    that cannot be must set ``idempotent = False``.
+    """
+
+    idempotent = True
+
+
+class InstanceTask(Step):
     """A step on one instance; sets ``task_state`` when it starts."""
 
     #: The instance task_state shown while this step runs (None: unchanged).
@@ -38,7 +63,7 @@ class InstanceTask(orc.Task):
                                 {'task_state': self.task_state})
 
 
-class MarkErrorOnRevert(orc.Task):
+class MarkErrorOnRevert(Step):
     """Sentinel first step: on revert, the user sees ERROR and why.
 
     Whatever fails later, the revert pass ends here, so no failure path
@@ -57,8 +82,8 @@ class MarkErrorOnRevert(orc.Task):
         pass
 
     def revert(self, context, instance_uuid, action_id, flow_failures,
-               **kwargs):
-        ctxt = request_context(context)
+               workflow_id, workflow_generation, **kwargs):
+        ctxt = step_context(context, workflow_id, workflow_generation)
         failure = _first_failure(flow_failures)
         if failure is not None and failure.check(orc.Aborted):
             LOG.info('Instance %s: %s aborted', instance_uuid,

@@ -82,8 +82,9 @@ class SelectDestinations(base.InstanceTask):
     default_provides = 'destinations'
     task_state = vm_states.SCHEDULING
 
-    def execute(self, context, instance_uuid, request_spec):
-        ctxt = base.request_context(context)
+    def execute(self, context, instance_uuid, request_spec, workflow_id,
+                workflow_generation):
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         self.set_task_state(ctxt, instance_uuid)
         return scheduler_rpcapi.SchedulerAPI().select_destinations(
             ctxt, request_spec)
@@ -122,9 +123,9 @@ class AlternateHosts(orc.Retry):
 class ClaimResources(base.InstanceTask):
     """Claim the flavor's resources on the destination's node."""
 
-    def execute(self, context, instance_uuid, destination, flavor,
-                workflow_id):
-        ctxt = base.request_context(context)
+    def execute(self, context, instance_uuid, destination, flavor, workflow_id,
+                workflow_generation):
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         disk = disk_gb(flavor)
         claims.claim(ctxt, instance_uuid, destination['host'],
                      destination['nodename'], flavor['vcpus'],
@@ -132,8 +133,9 @@ class ClaimResources(base.InstanceTask):
         instances_db.update(ctxt, instance_uuid, {
             'host': destination['host'], 'node': destination['nodename']})
 
-    def revert(self, context, instance_uuid, destination, **kwargs):
-        ctxt = base.request_context(context)
+    def revert(self, context, instance_uuid, destination, workflow_id,
+               workflow_generation, **kwargs):
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         claims.release(ctxt, instance_uuid, host=destination['host'])
         try:
             instances_db.update(ctxt, instance_uuid,
@@ -148,17 +150,19 @@ class AllocateNetwork(base.InstanceTask):
     default_provides = 'network_info'
     task_state = vm_states.NETWORKING
 
-    def execute(self, context, instance_uuid, requested_networks,
-                workflow_id):
-        ctxt = base.request_context(context)
+    def execute(self, context, instance_uuid, requested_networks, workflow_id,
+                workflow_generation):
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         self.set_task_state(ctxt, instance_uuid)
         return network_api.allocate_for_instance(
             ctxt, instance_uuid, requested_networks,
             workflow_id=workflow_id)
 
-    def revert(self, context, instance_uuid, **kwargs):
-        network_api.deallocate_for_instance(base.request_context(context),
-                                            instance_uuid)
+    def revert(self, context, instance_uuid, workflow_id, workflow_generation,
+               **kwargs):
+        network_api.deallocate_for_instance(
+            base.step_context(context, workflow_id, workflow_generation),
+            instance_uuid)
 
 
 class PrepareBlockDevices(base.InstanceTask):
@@ -169,7 +173,7 @@ class PrepareBlockDevices(base.InstanceTask):
 
     def execute(self, context, instance_uuid, destination, flavor, image,
                 workflow_id, workflow_generation):
-        ctxt = base.request_context(context)
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         self.set_task_state(ctxt, instance_uuid)
         instance = instances_db.get(ctxt, instance_uuid)
         bdms = bdm_db.create_defaults_for_instance(ctxt, instance, flavor,
@@ -180,7 +184,7 @@ class PrepareBlockDevices(base.InstanceTask):
 
     def revert(self, context, instance_uuid, destination, workflow_id,
                workflow_generation, **kwargs):
-        ctxt = base.request_context(context)
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         instance = instances_db.get(ctxt, instance_uuid, read_deleted=True)
         bdms = bdm_db.get_by_instance(ctxt, instance_uuid)
         compute_rpcapi.ComputeAPI().cleanup_block_devices(
@@ -190,17 +194,15 @@ class PrepareBlockDevices(base.InstanceTask):
 
 
 class Spawn(base.InstanceTask):
-    """Boot the server on the host (idempotent by instance uuid)."""
+    """Boot the server on the host (idempotent by instance uuid: the
+    driver checks whether the instance already runs)."""
 
     task_state = vm_states.SPAWNING
-    # The fake and real drivers check whether the instance already runs,
-    # so a spawn interrupted by a crash can be run again.
-    idempotent = True
 
     def execute(self, context, instance_uuid, destination, network_info,
                 block_device_info, workflow_id, workflow_generation,
                 admin_password=None):
-        ctxt = base.request_context(context)
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         self.set_task_state(ctxt, instance_uuid)
         instance = instances_db.get(ctxt, instance_uuid)
         compute_rpcapi.ComputeAPI().spawn(
@@ -210,18 +212,19 @@ class Spawn(base.InstanceTask):
 
     def revert(self, context, instance_uuid, destination, workflow_id,
                workflow_generation, **kwargs):
-        ctxt = base.request_context(context)
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         instance = instances_db.get(ctxt, instance_uuid, read_deleted=True)
         compute_rpcapi.ComputeAPI().destroy(
             ctxt, destination['host'], instance, workflow_id,
             workflow_generation)
 
 
-class MarkActive(orc.Task):
+class MarkActive(base.Step):
     """The server is up: ACTIVE, RUNNING, launched now."""
 
-    def execute(self, context, instance_uuid, destination, action_id):
-        ctxt = base.request_context(context)
+    def execute(self, context, instance_uuid, destination, action_id,
+                workflow_id, workflow_generation):
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         instances_db.update(ctxt, instance_uuid, {
             'vm_state': vm_states.ACTIVE, 'task_state': None,
             'power_state': vm_states.RUNNING,

@@ -50,7 +50,7 @@ def make_store(context, instance_uuid, action_id):
             'action_id': action_id}
 
 
-class StopBuild(orc.Task):
+class StopBuild(base.Step):
     """Abort any build of the instance and wait until it has stopped.
 
     The build's owner reverts at its next step boundary. If the owner
@@ -90,39 +90,44 @@ def _hosts(ctxt, instance):
     return sorted(hosts)
 
 
-class DestroyOnHost(orc.Task):
+class DestroyOnHost(base.Step):
     """Destroy the server on every host that may hold part of it."""
 
     def execute(self, context, instance_uuid, workflow_id,
                 workflow_generation):
-        ctxt = base.request_context(context)
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         instance = instances_db.get(ctxt, instance_uuid, read_deleted=True)
         for host in _hosts(ctxt, instance):
             compute_rpcapi.ComputeAPI().destroy(
                 ctxt, host, instance, workflow_id, workflow_generation)
 
 
-class ReleaseNetwork(orc.Task):
+class ReleaseNetwork(base.Step):
     """Free the server's fixed IPs."""
 
-    def execute(self, context, instance_uuid):
-        network_api.deallocate_for_instance(base.request_context(context),
-                                            instance_uuid)
+    def execute(self, context, instance_uuid, workflow_id,
+                workflow_generation):
+        network_api.deallocate_for_instance(
+            base.step_context(context, workflow_id, workflow_generation),
+            instance_uuid)
 
 
-class ReleaseClaims(orc.Task):
+class ReleaseClaims(base.Step):
     """Free the server's resource claims on every node."""
 
-    def execute(self, context, instance_uuid):
-        claims.release(base.request_context(context), instance_uuid)
+    def execute(self, context, instance_uuid, workflow_id,
+                workflow_generation):
+        claims.release(
+            base.step_context(context, workflow_id, workflow_generation),
+            instance_uuid)
 
 
-class DeleteBlockDevices(orc.Task):
+class DeleteBlockDevices(base.Step):
     """Remove local disks on the hosts and the BDM rows."""
 
     def execute(self, context, instance_uuid, workflow_id,
                 workflow_generation):
-        ctxt = base.request_context(context)
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         bdms = bdm_db.get_by_instance(ctxt, instance_uuid)
         if bdms:
             instance = instances_db.get(ctxt, instance_uuid,
@@ -135,11 +140,12 @@ class DeleteBlockDevices(orc.Task):
         bdm_db.destroy_by_instance(ctxt, instance_uuid)
 
 
-class SoftDelete(orc.Task):
+class SoftDelete(base.Step):
     """Mark the instance deleted and finish the action."""
 
-    def execute(self, context, instance_uuid, action_id):
-        ctxt = base.request_context(context)
+    def execute(self, context, instance_uuid, action_id, workflow_id,
+                workflow_generation):
+        ctxt = base.step_context(context, workflow_id, workflow_generation)
         instances_db.soft_delete(ctxt, instance_uuid)
         actions_db.action_finish(ctxt, action_id)
 

@@ -1,0 +1,48 @@
+"""Fencing of nova's own DB writes made by workflow steps.
+
+The engine fences every write to the workflow tables with its
+generation; nova-compute fences every host operation. This module fences
+the remaining side effects: the rows a step writes (claims, fixed IPs,
+block device mappings, instance updates). A step's context carries
+``workflow_fence = (workflow_id, generation)``; each writing function
+calls :func:`check` inside its own transaction. The check takes a share
+lock on the workflow row, so it is atomic with an adoption: a claim by
+another conductor (``UPDATE ... generation = generation + 1``) waits for
+the write to commit, and a write that starts after the claim sees the
+new generation and rolls back. Without it, a conductor paused between a
+read and an insert (SIGSTOP, a long GC) would insert a second set of
+rows after another conductor adopted the workflow and redid the step.
+"""
+
+import sqlalchemy as sa
+
+from nova import exception
+
+_workflows = sa.table('workflows', sa.column('id'), sa.column('generation'))
+
+
+def fenced(context, workflow_id, generation):
+    """Mark ``context`` so writes made with it check the generation."""
+    context.workflow_fence = (workflow_id, generation)
+    return context
+
+
+def check(context, operation):
+    """Raise StaleWorkflowGeneration if the context's fence is stale.
+
+    Call it first inside a writer transaction. A context without a fence
+    (API requests, services acting on their own) passes.
+    """
+    fence = getattr(context, 'workflow_fence', None)
+    if not fence:
+        return
+    workflow_id, generation = fence
+    row = context.session.connection().execute(
+        sa.select(_workflows.c.generation).where(
+            _workflows.c.id == workflow_id).with_for_update(
+            read=True)).first()
+    current = row.generation if row is not None else None
+    if current is None or current > generation:
+        raise exception.StaleWorkflowGeneration(
+            workflow_id=workflow_id, generation=generation,
+            current=current, operation=operation)
