@@ -89,6 +89,18 @@ _CHECKS = (
      'node {hypervisor_hostname} on {host} shows usage {vcpus_used} vCPU/'
      '{memory_mb_used} MiB/{local_gb_used} GiB but its claims sum to '
      '{claimed_vcpus}/{claimed_memory_mb}/{claimed_disk_gb}'),
+    ('duplicate_fixed_ip',
+     'SELECT f.instance_uuid, f.network_id, COUNT(*) AS count FROM '
+     'fixed_ips f WHERE f.instance_uuid IS NOT NULL GROUP BY '
+     'f.instance_uuid, f.network_id HAVING COUNT(*) > 1',
+     'instance {instance_uuid} holds {count} fixed IPs on network '
+     '{network_id}'),
+    ('duplicate_block_device',
+     'SELECT b.instance_uuid, b.device_name, COUNT(*) AS count FROM '
+     'block_device_mappings b WHERE b.deleted = 0 AND b.device_name IS NOT '
+     'NULL GROUP BY b.instance_uuid, b.device_name HAVING COUNT(*) > 1',
+     'instance {instance_uuid} has {count} live block devices named '
+     '{device_name}'),
     ('workflow_without_target',
      "SELECT w.id, w.name, w.target_id FROM workflows w WHERE "
      "w.target_type = 'instance' AND w.state IN :unfinished AND NOT EXISTS "

@@ -86,6 +86,16 @@ class FunctionalTestCase(test.TestCase):
                               self.faults(uuid)))
             time.sleep(0.05)
 
+    def wait_for_workflows(self, uuid, timeout=WAIT_TIMEOUT):
+        """Wait until every workflow of the instance has finished."""
+        deadline = time.monotonic() + timeout
+        while any(w['state'] not in ('SUCCESS', 'REVERTED', 'FAILED')
+                  for w in self.workflows_of(uuid)):
+            if time.monotonic() > deadline:
+                self.fail('workflows of %s unfinished: %s' % (
+                    uuid, self.workflows_of(uuid)))
+            time.sleep(0.05)
+
     def query(self, sql, **params):
         with self.db.engine.connect() as conn:
             return [dict(row._mapping)

@@ -12,6 +12,7 @@ class TestAudit(base.FunctionalTestCase):
         super().setUp()
         self.server = self.boot()
         self.wait_for(self.server['uuid'], 'active')
+        self.wait_for_workflows(self.server['uuid'])
         self.assert_audit_clean()
 
     def execute(self, sql, **params):
@@ -23,7 +24,7 @@ class TestAudit(base.FunctionalTestCase):
         return sorted({f.kind for f in audit.audit(self.admin)})
 
     def test_every_kind_is_documented(self):
-        self.assertEqual(7, len(audit.KINDS))
+        self.assertEqual(9, len(audit.KINDS))
 
     def test_leaked_claim_ip_and_bdm_of_deleted_instance(self):
         # Delete the instance row behind the workflows' back.
@@ -62,3 +63,17 @@ class TestAudit(base.FunctionalTestCase):
         self.execute("UPDATE workflows SET state = 'RUNNING', target_id = "
                      ":u", u=uuidutils.generate_uuid())
         self.assertIn('workflow_without_target', self.kinds())
+
+    def test_duplicate_fixed_ip_and_block_device(self):
+        uuid = self.server['uuid']
+        self.execute("UPDATE fixed_ips SET instance_uuid = :u, allocated = "
+                     ":t WHERE address = '10.0.0.201'", u=uuid, t=True)
+        self.execute("INSERT INTO block_device_mappings (uuid, "
+                     "instance_uuid, device_name, boot_index, "
+                     "delete_on_termination, deleted) SELECT :n, "
+                     "instance_uuid, device_name, boot_index, "
+                     "delete_on_termination, 0 FROM block_device_mappings "
+                     "WHERE instance_uuid = :u AND boot_index = 0",
+                     n=uuidutils.generate_uuid(), u=uuid)
+        self.assertEqual(['duplicate_block_device', 'duplicate_fixed_ip'],
+                         self.kinds())

@@ -79,6 +79,7 @@ class TestFailureAtEveryStep(base.FunctionalTestCase):
         self._fail_step(step)
         server = self.boot()
         self.wait_for(server['uuid'], 'error')
+        self.wait_for_workflows(server['uuid'])
         faults = self.faults(server['uuid'])
         self.assertEqual(1, len(faults), faults)
         self.assertIn('injected failure after %s' % step,

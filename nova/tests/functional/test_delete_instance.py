@@ -11,6 +11,7 @@ class TestDelete(base.FunctionalTestCase):
         self.wait_for(server['uuid'], 'active')
         self.api.delete(self.context, server['uuid'])
         row = self.wait_for(server['uuid'], gone=True)
+        self.wait_for_workflows(server['uuid'])
         self.assertEqual('deleted', row['vm_state'])
         self.assert_nothing_leaked(server['uuid'])
         self.assert_usage_matches_claims()
@@ -33,6 +34,7 @@ class TestDelete(base.FunctionalTestCase):
         # Delete as soon as the build is under way.
         self.api.delete(self.context, server['uuid'])
         self.wait_for(server['uuid'], gone=True)
+        self.wait_for_workflows(server['uuid'])
         self.assert_nothing_leaked(server['uuid'])
         self.assert_usage_matches_claims()
         states = {w['name']: w['state']
