@@ -10,6 +10,7 @@ Two writers touch a node row and never each other's columns:
   of concurrent claims can over-commit a node beyond its ratios.
 """
 
+from oslo_db import api as oslo_db_api
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
@@ -78,6 +79,9 @@ def get_by_host(context, host, nodename=None):
     return _to_dict(row)
 
 
+# Two computes making their first report at once may deadlock on
+# MariaDB's insert intention locks; the report is simply run again.
+@oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
 @db_api.context_manager.writer
 def update_capacity(context, host, resources):
     """Record a node's capacity report; create the node on the first one.
