@@ -35,7 +35,8 @@ def get_backend():
 def engine_options():
     """Keyword arguments of Engine.load/resume from [orchestration]."""
     opts = CONF.orchestration
-    return {'lease_seconds': opts.lease_seconds,
+    return {'executor': opts.executor,
+            'lease_seconds': opts.lease_seconds,
             'max_adoptions': opts.max_adoptions,
             'result_size_limit': opts.result_size_limit,
             'max_workers': opts.max_workers}

@@ -7,6 +7,7 @@ the ``openstack`` CLI then boot, inspect and delete servers through it.
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -181,3 +182,41 @@ class TestOpenStackCLI(RealClientTestCase):
         listed = self.openstack('server', 'list', '-f', 'value', '-c',
                                 'Name')
         self.assertEqual([], listed.split())
+
+
+class TestNovaAllWithoutConfig(testtools.TestCase):
+    """nova-all needs no configuration file and stops cleanly on Ctrl-C."""
+
+    def test_starts_with_defaults_and_stops_on_sigint(self):
+        home = self.useFixture(fixtures.TempDir()).path
+        env = dict(os.environ, HOME=home)
+        log_path = os.path.join(home, 'nova-all.log')
+        with open(log_path, 'w') as log:
+            process = subprocess.Popen(
+                [_bin('nova-all')], env=env, cwd=home,
+                stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: process.poll() is None and process.kill())
+
+        def output():
+            with open(log_path) as f:
+                return f.read()
+
+        deadline = time.monotonic() + TIMEOUT
+        while 'compute API at' not in output():
+            if 'cannot listen' in output():
+                self.skipTest('port 8774 is in use here')
+            if process.poll() is not None or time.monotonic() > deadline:
+                self.fail('nova-all did not start:\n%s' % output())
+            time.sleep(0.1)
+        self.assertIn('http://127.0.0.1:8774/v2.1', output())
+        self.assertIn(os.path.join(home, '.nova'), output())
+        self.assertTrue(os.path.exists(
+            os.path.join(home, '.nova', 'nova.sqlite')))
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.fail('nova-all ignored SIGINT:\n%s' % output()[-3000:])
+        self.assertEqual(0, code, output()[-3000:])
+        self.assertIn('stopping', output())
