@@ -11,12 +11,14 @@ import threading
 
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
+from oslo_log import log as logging
 import sqlalchemy as sa
 from sqlalchemy import event
 
 import nova.conf
 
 CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
 
 context_manager = enginefacade.transaction_context()
 
@@ -49,6 +51,7 @@ def configure(conf=CONF):
             max_retries=conf.database.max_retries,
             retry_interval=conf.database.retry_interval)
         context_manager.append_on_engine_create(_tune_sqlite)
+        context_manager.append_on_engine_create(_bound_idle_transactions)
         _configured = True
 
 
@@ -65,8 +68,14 @@ def _tune_sqlite(engine):
     if engine.dialect.name != 'sqlite':
         return
 
-    @event.listens_for(engine, 'connect')
-    def _on_connect(dbapi_connection, record):
+    # On checkout, once per DBAPI connection: oslo.db may have opened
+    # (and pooled) a first connection before this hook could listen for
+    # 'connect'.
+    @event.listens_for(engine, 'checkout')
+    def _on_checkout(dbapi_connection, record, proxy):
+        if record.info.get('nova_sqlite_tuned'):
+            return
+        record.info['nova_sqlite_tuned'] = True
         cursor = dbapi_connection.cursor()
         cursor.execute('PRAGMA busy_timeout = 30000')
         if engine.url.database not in (None, '', ':memory:'):
@@ -86,6 +95,54 @@ def _tune_sqlite(engine):
         if 'in_transaction' not in connection.info:
             connection.exec_driver_sql('BEGIN IMMEDIATE')
             connection.info['in_transaction'] = True
+
+
+def idle_transaction_timeout(conf=CONF):
+    """Seconds a transaction may sit idle before the server aborts it."""
+    return max(1, conf.orchestration.lease_seconds // 2)
+
+
+def _bound_idle_transactions(engine):
+    """Let the server abort transactions left idle by a frozen process.
+
+    A conductor paused (SIGSTOP, a VM freeze) inside a transaction keeps
+    its row locks: MariaDB and PostgreSQL never end a transaction whose
+    client is silent, and the sweepers of other conductors skip locked
+    workflow rows, so nobody could adopt its workflows until it woke up.
+    Fencing makes the stale owner harmless when it wakes; this makes it
+    release its locks while it sleeps: every session gets an idle-in-
+    transaction timeout of half a lease, so adoption happens within a
+    lease plus a sweep. MySQL has no such setting: there the wait is
+    bounded by how long the process stays frozen.
+    """
+    dialect = engine.dialect.name
+    if dialect not in ('mysql', 'postgresql'):
+        return
+    seconds = idle_transaction_timeout()
+
+    # On checkout, once per DBAPI connection: oslo.db opened (and pooled)
+    # a first connection before this hook could listen for 'connect'.
+    @event.listens_for(engine, 'checkout')
+    def _on_checkout(dbapi_connection, record, proxy):
+        if record.info.get('idle_transaction_timeout') == seconds:
+            return
+        record.info['idle_transaction_timeout'] = seconds
+        cursor = dbapi_connection.cursor()
+        try:
+            if dialect == 'postgresql':
+                cursor.execute("SET idle_in_transaction_session_timeout = "
+                               "'%ds'" % seconds)
+            else:
+                cursor.execute('SET SESSION idle_transaction_timeout = %d'
+                               % seconds)
+        except Exception:  # noqa: S110 - MySQL proper lacks the variable
+            LOG.debug('Database has no idle transaction timeout',
+                      exc_info=True)
+        finally:
+            cursor.close()
+        if dialect == 'postgresql':
+            # SET ran in an implicit transaction on psycopg2: end it.
+            dbapi_connection.commit()
 
 
 def get_engine():
@@ -132,6 +189,7 @@ def use_connection(url):
     manager = context_manager.make_new_manager()
     manager.configure(connection=url, sqlite_fk=True)
     manager.append_on_engine_create(_tune_sqlite)
+    manager.append_on_engine_create(_bound_idle_transactions)
     restore = context_manager.patch_factory(manager)
     previous, _configured = _configured, True
     try:
