@@ -6,6 +6,7 @@ the engine; every compute RPC carries the latter so that a conductor
 that lost the workflow cannot act on a host.
 """
 
+from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
 
 from nova import context as nova_context
@@ -37,6 +38,16 @@ def step_context(context, workflow_id, workflow_generation):
                           workflow_generation)
 
 
+#: A lost database connection or a deadlock inside a step means the
+#: transaction did not happen: run the (idempotent) step again, a few
+#: times with a growing pause, before failing it. The server cuts the
+#: transactions of a conductor stalled past half a lease (see
+#: nova.db.api), and a database failover drops every connection.
+_retry_db_errors = oslo_db_api.wrap_db_retry(
+    max_retries=3, retry_interval=0.5, inc_retry_interval=True,
+    retry_on_disconnect=True, retry_on_deadlock=True)
+
+
 class Step(orc.Task):
     """A nova workflow step.
 
@@ -44,11 +55,19 @@ class Step(orc.Task):
     writes that find what an earlier run created (claims unique per
     instance and node, one fixed IP per instance and network, BDMs per
     instance, a spawn of a running instance is a no-op). So a step found
-    RUNNING after its conductor died is re-executed, not failed. A step
-    that cannot be must set ``idempotent = False``.
+    RUNNING after its conductor died is re-executed, not failed, and a
+    step interrupted by a database disconnect or deadlock is run again in
+    place. A step that cannot be must set ``idempotent = False``.
     """
 
     idempotent = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.idempotent:
+            for name in ('execute', 'revert'):
+                if name in cls.__dict__:
+                    setattr(cls, name, _retry_db_errors(cls.__dict__[name]))
 
 
 class InstanceTask(Step):
