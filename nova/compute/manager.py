@@ -12,6 +12,9 @@ The manager also reports the host's capacity into ``compute_nodes`` at
 start and every ``[compute] resource_report_interval`` seconds.
 """
 
+import collections
+import threading
+
 from futurist import periodics
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -19,6 +22,8 @@ import sqlalchemy as sa
 
 from nova import context as nova_context
 from nova import exception
+from nova import orchestration as orc
+from nova.conductor import rpcapi as conductor_rpcapi
 import nova.conf
 from nova.db import api as db_api
 from nova.db import block_device as block_device_db
@@ -40,14 +45,23 @@ def _current_generation(context, workflow_id):
             _workflows.c.id == workflow_id)).scalar()
 
 
-class ComputeManager:
-    """Per-host endpoint of the compute RPC API (version 1.0)."""
+#: How many destroyed (instance, workflow, generation) to remember.
+_TOMBSTONES = 10000
 
-    target = messaging.Target(version='1.0')
+
+class ComputeManager:
+    """Per-host endpoint of the compute RPC API (version 1.1)."""
+
+    target = messaging.Target(version='1.1')
 
     def __init__(self, host, driver):
         self.host = host
         self.driver = driver
+        # (instance uuid, workflow id, generation) destroyed here: a spawn
+        # cast of that same workflow generation arriving afterwards (its
+        # step was reverted before the cast was consumed) must not boot.
+        self._tombstones = collections.OrderedDict()
+        self._tombstones_lock = threading.Lock()
 
     def __repr__(self):
         return '<ComputeManager %s>' % self.host
@@ -133,9 +147,42 @@ class ComputeManager:
             raise exception.InstanceDeployFailure(
                 reason='%s: %s' % (type(exc).__name__, exc)) from exc
 
+    def spawn_and_report(self, context, instance, network_info,
+                         block_device_info, workflow_id, generation,
+                         task_name, token, admin_password=None):
+        """Spawn, then report the outcome to the conductors (a cast).
+
+        The conductor's step waits with no thread for this report; the
+        step's timeout catches a report that never comes.
+        """
+        result = failure = None
+        try:
+            key = (instance['uuid'], workflow_id, generation)
+            with self._tombstones_lock:
+                reverted = key in self._tombstones
+            if reverted:
+                raise exception.InstanceDeployFailure(
+                    reason='the build step was reverted before its spawn '
+                           'reached %s' % self.host)
+            result = self.spawn(context, instance, network_info,
+                                block_device_info, workflow_id=workflow_id,
+                                generation=generation,
+                                admin_password=admin_password)
+        except Exception as exc:
+            failure = orc.Failure.from_exception(exc).to_dict()
+        conductor_rpcapi.ConductorAPI().task_complete(
+            context, workflow_id, task_name, token, result=result,
+            failure=failure)
+
     def destroy(self, context, instance, workflow_id=None, generation=None):
         """Remove the instance from this host (idempotent)."""
         self._check_generation(context, workflow_id, generation, 'destroy')
+        if workflow_id is not None:
+            with self._tombstones_lock:
+                self._tombstones[(instance['uuid'], workflow_id,
+                                  generation)] = True
+                while len(self._tombstones) > _TOMBSTONES:
+                    self._tombstones.popitem(last=False)
         self.driver.destroy(instance)
 
     def prepare_block_devices(self, context, instance, block_device_mappings,

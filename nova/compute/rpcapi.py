@@ -9,11 +9,16 @@ API version history:
 * 1.0 - spawn, destroy, prepare_block_devices, cleanup_block_devices,
   power_on, power_off, get_info; workflow calls carry (workflow_id,
   generation) for fencing.
+* 1.1 - spawn_and_report: a cast; the host reports the outcome to the
+  conductors with task_complete, so no conductor thread waits on it.
 """
 
 import oslo_messaging as messaging
 
 from nova import rpc
+import nova.conf
+
+CONF = nova.conf.CONF
 
 TOPIC = 'compute'
 
@@ -21,10 +26,10 @@ TOPIC = 'compute'
 class ComputeAPI:
     """RPC calls to the nova-compute service of one host."""
 
-    VERSION = '1.0'
+    VERSION = '1.1'
     # Highest version every nova-compute of the deployment understands;
     # raise it only once all hosts run code with the new version.
-    VERSION_CAP = '1.0'
+    VERSION_CAP = '1.1'
 
     def __init__(self):
         self._client = None
@@ -49,10 +54,26 @@ class ComputeAPI:
     def spawn(self, ctxt, host, instance, network_info, block_device_info,
               workflow_id, generation, admin_password=None):
         """Boot ``instance`` on ``host``; return its info dict."""
-        return self._prepare(host).call(
+        return self.client.prepare(
+            server=host, timeout=CONF.conductor.spawn_timeout).call(
             ctxt, 'spawn', instance=instance, network_info=network_info,
             block_device_info=block_device_info, workflow_id=workflow_id,
             generation=generation, admin_password=admin_password)
+
+    def spawn_and_report(self, ctxt, host, instance, network_info,
+                         block_device_info, workflow_id, generation,
+                         task_name, token, admin_password=None):
+        """Boot ``instance`` on ``host`` without waiting for it.
+
+        The host casts ``task_complete(workflow_id, task_name, token,
+        result | failure)`` to the conductors when the spawn ends.
+        """
+        self._prepare(host, version='1.1').cast(
+            ctxt, 'spawn_and_report', instance=instance,
+            network_info=network_info, block_device_info=block_device_info,
+            workflow_id=workflow_id, generation=generation,
+            task_name=task_name, token=token,
+            admin_password=admin_password)
 
     def destroy(self, ctxt, host, instance, workflow_id, generation):
         """Remove ``instance`` from ``host`` (idempotent)."""

@@ -21,7 +21,7 @@ LOG = logging.getLogger(__name__)
 class ConductorManager:
     """RPC endpoint of nova-conductor (API version 1.0)."""
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, host=None):
         self.host = host or CONF.host
@@ -41,6 +41,11 @@ class ConductorManager:
     def resume_workflows(self, context, workflow_ids):
         for workflow_id in workflow_ids:
             self.runner.submit(workflow_id)
+
+    def task_complete(self, context, workflow_id, task_name, token,
+                      result=None, failure=None):
+        self.runner.complete(workflow_id, task_name, token, result=result,
+                             failure=failure)
 
     def periodic_tasks(self):
         opts = CONF.orchestration

@@ -4,6 +4,7 @@ API version history:
 
 * 1.0 - build_instances(workflow_ids), delete_instance(workflow_id),
   resume_workflows(workflow_ids)
+* 1.1 - task_complete(workflow_id, task_name, token, result, failure)
 """
 
 import oslo_messaging as messaging
@@ -22,7 +23,7 @@ class ConductorAPI:
     nothing.
     """
 
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self):
         target = messaging.Target(topic=CONF.conductor.topic,
@@ -41,3 +42,15 @@ class ConductorAPI:
         """Wake a conductor for workflows handed back or freed."""
         self.client.prepare().cast(context, 'resume_workflows',
                                    workflow_ids=list(workflow_ids))
+
+    def task_complete(self, context, workflow_id, task_name, token,
+                      result=None, failure=None):
+        """Report the end of a step that a remote service ran (1.1).
+
+        ``failure`` is a nova.orchestration Failure as a dict. Whichever
+        conductor receives it records it and continues the workflow.
+        """
+        self.client.prepare(version='1.1').cast(
+            context, 'task_complete', workflow_id=workflow_id,
+            task_name=task_name, token=token, result=result,
+            failure=failure)

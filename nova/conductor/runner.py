@@ -10,6 +10,7 @@ hands its workflows back at the next step boundary.
 import json
 import os
 import threading
+import time
 import uuid
 
 import futurist
@@ -26,6 +27,10 @@ from nova.db import workflows as workflows_db
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
+
+#: Seconds between two tries to record a remote step's completion while
+#: the workflow's owner is still recording that the step started.
+_COMPLETION_RETRY_INTERVAL = 0.05
 
 WORKFLOWS = {module.NAME: module
              for module in (build_instance, delete_instance)}
@@ -77,14 +82,15 @@ class WorkflowRunner:
             with self._lock:
                 self._active.discard(workflow_id)
 
-    def _run_workflow(self, workflow_id):
+    def _load(self, workflow_id):
+        """(row, store, listeners) of an unfinished workflow, or None."""
         try:
             row, _tasks = self.backend.load(workflow_id)
         except orc.WorkflowNotFound:
             LOG.warning('Workflow %s not found (purged?)', workflow_id)
-            return
+            return None
         if row['state'] in orc.states.WORKFLOW_TERMINAL:
-            return
+            return None
         store = json.loads(row['store'] or '{}')
         module = WORKFLOWS.get(row['name'])
         listeners = []
@@ -92,6 +98,13 @@ class WorkflowRunner:
             recorder = events.recorder_for(store, module.EVENT_STEPS)
             if recorder is not None:
                 listeners.append(recorder)
+        return row, store, listeners
+
+    def _run_workflow(self, workflow_id):
+        loaded = self._load(workflow_id)
+        if loaded is None:
+            return
+        row, store, listeners = loaded
         try:
             engine = orc.Engine.load(workflow_id, self.backend,
                                      owner=self.owner, listeners=listeners,
@@ -103,6 +116,60 @@ class WorkflowRunner:
             # Poisoned: adopted too often. An operator must look.
             self._mark_target_error(row, store, exc)
             return
+        self._drive(engine, row, store)
+
+    def complete(self, workflow_id, task_name, token, result=None,
+                 failure=None):
+        """Record the end of a remote step and continue its workflow."""
+        self._pool.submit(self._complete, workflow_id, task_name, token,
+                          result, failure)
+
+    def _complete(self, workflow_id, task_name, token, result, failure):
+        try:
+            self._complete_step(workflow_id, task_name, token, result,
+                                failure)
+        except Exception:
+            LOG.exception('Workflow %s: completion of %s failed',
+                          workflow_id, task_name)
+
+    def _complete_step(self, workflow_id, task_name, token, result,
+                       failure):
+        loaded = self._load(workflow_id)
+        if loaded is None:
+            return
+        row, store, listeners = loaded
+        # The owner that started the step may still be recording it (the
+        # report can be faster than that write): retry while it is owned.
+        deadline = time.monotonic() + 2 * CONF.orchestration.lease_seconds
+        while True:
+            try:
+                engine = orc.Engine.complete(
+                    workflow_id, task_name, token, self.backend,
+                    result=result, failure=failure, owner=self.owner,
+                    run=False, listeners=listeners,
+                    **workflows_db.engine_options())
+            except orc.WorkflowFailed as exc:
+                self._mark_target_error(row, store, exc)
+                return
+            if engine is not None:
+                self._drive(engine, row, store)
+                return
+            current = self.backend.get_workflow(workflow_id)
+            if current['owner'] is None or \
+                    current['state'] in orc.states.WORKFLOW_TERMINAL:
+                LOG.info('Workflow %s: completion of %s (token %s) is '
+                         'stale; ignored', workflow_id, task_name, token)
+                return
+            if time.monotonic() > deadline:
+                LOG.warning('Workflow %s: still owned by %s; the completion '
+                            'of %s is dropped and its timeout will decide',
+                            workflow_id, current['owner'], task_name)
+                return
+            time.sleep(_COMPLETION_RETRY_INTERVAL)
+
+    def _drive(self, engine, row, store):
+        """Run a claimed engine until it finishes, waits or is stopped."""
+        workflow_id = engine.workflow_id
         LOG.info('Workflow %s (%s of %s %s) claimed by %s, generation %s',
                  workflow_id, row['name'], row['target_type'],
                  row['target_id'], self.owner, engine.generation)
@@ -115,6 +182,9 @@ class WorkflowRunner:
             if engine.stopped:
                 with self._lock:
                     self._handed_back.append(workflow_id)
+            elif engine.waiting:
+                LOG.info('Workflow %s waits, with no thread, for %s',
+                         workflow_id, ', '.join(sorted(engine.waiting)))
             else:
                 LOG.info('Workflow %s finished: %s', workflow_id,
                          engine.state)

@@ -14,6 +14,22 @@ CONDUCTOR_OPTS = [
                default=1, min=1,
                help='Number of nova-conductor worker processes per host. '
                     'Each is a separate workflow owner.'),
+    cfg.StrOpt('spawn_mode',
+               default='call',
+               choices=[('call', 'the spawn step waits for the compute '
+                                 'host\'s answer on an RPC call'),
+                        ('report', 'the spawn step casts to the compute '
+                                   'host and the workflow waits with no '
+                                   'thread until the host reports back '
+                                   '(task_complete); a report lost with '
+                                   'its message (e.g. RabbitMQ restarted '
+                                   'with non-durable queues) fails the '
+                                   'build at spawn_timeout')],
+               help='How a conductor waits for a spawn.'),
+    cfg.IntOpt('spawn_timeout',
+               default=600, min=1,
+               help='Seconds a spawn may take before the build step fails '
+                    'and is reverted.'),
 ]
 
 

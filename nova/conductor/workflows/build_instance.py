@@ -23,6 +23,7 @@ import math
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from nova import exception
 from nova import orchestration as orc
@@ -30,12 +31,14 @@ from nova.compute import claims
 from nova.compute import rpcapi as compute_rpcapi
 from nova.compute import vm_states
 from nova.conductor.workflows import base
+import nova.conf
 from nova.db import actions as actions_db
 from nova.db import block_device as bdm_db
 from nova.db import instances as instances_db
 from nova.network import api as network_api
 from nova.scheduler import rpcapi as scheduler_rpcapi
 
+CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 NAME = 'build_instance'
@@ -195,7 +198,13 @@ class PrepareBlockDevices(base.InstanceTask):
 
 class Spawn(base.InstanceTask):
     """Boot the server on the host (idempotent by instance uuid: the
-    driver checks whether the instance already runs)."""
+    driver checks whether the instance already runs).
+
+    With ``[conductor] spawn_mode = report`` the step only casts the
+    spawn and returns a Pending token: the workflow then waits with no
+    thread until the host reports back, and ``timeout`` (spawn_timeout)
+    catches a report that never comes.
+    """
 
     task_state = vm_states.SPAWNING
 
@@ -205,7 +214,15 @@ class Spawn(base.InstanceTask):
         ctxt = base.step_context(context, workflow_id, workflow_generation)
         self.set_task_state(ctxt, instance_uuid)
         instance = instances_db.get(ctxt, instance_uuid)
-        compute_rpcapi.ComputeAPI().spawn(
+        compute = compute_rpcapi.ComputeAPI()
+        if CONF.conductor.spawn_mode == 'report':
+            token = uuidutils.generate_uuid()
+            compute.spawn_and_report(
+                ctxt, destination['host'], instance, network_info,
+                block_device_info, workflow_id, workflow_generation,
+                self.name, token, admin_password=admin_password)
+            return orc.Pending(token)
+        return compute.spawn(
             ctxt, destination['host'], instance, network_info,
             block_device_info, workflow_id, workflow_generation,
             admin_password=admin_password)
@@ -243,7 +260,7 @@ def build_flow():
         orc.UnorderedFlow('devices').add(
             AllocateNetwork(name='allocate_network'),
             PrepareBlockDevices(name='prepare_block_devices')),
-        Spawn(name='spawn'))
+        Spawn(name='spawn', timeout=CONF.conductor.spawn_timeout))
     return orc.LinearFlow(NAME).add(
         base.MarkErrorOnRevert('create', name='mark_error_on_revert'),
         SelectDestinations(name='select_destinations'),
