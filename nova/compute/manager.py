@@ -16,6 +16,7 @@ import collections
 import threading
 
 from futurist import periodics
+from oslo_concurrency import lockutils
 from oslo_log import log as logging
 import oslo_messaging as messaging
 import sqlalchemy as sa
@@ -156,18 +157,23 @@ class ComputeManager:
         step's timeout catches a report that never comes.
         """
         result = failure = None
+        key = (instance['uuid'], workflow_id, generation)
         try:
-            key = (instance['uuid'], workflow_id, generation)
-            with self._tombstones_lock:
-                reverted = key in self._tombstones
-            if reverted:
-                raise exception.InstanceDeployFailure(
-                    reason='the build step was reverted before its spawn '
-                           'reached %s' % self.host)
-            result = self.spawn(context, instance, network_info,
-                                block_device_info, workflow_id=workflow_id,
-                                generation=generation,
-                                admin_password=admin_password)
+            # The check and the spawn are one critical section against a
+            # destroy of the same instance, or a destroy could slip in
+            # between them and find nothing to remove yet.
+            with self._instance_lock(instance['uuid']):
+                with self._tombstones_lock:
+                    reverted = key in self._tombstones
+                if reverted:
+                    raise exception.InstanceDeployFailure(
+                        reason='the build step was reverted before its '
+                               'spawn reached %s' % self.host)
+                result = self.spawn(context, instance, network_info,
+                                    block_device_info,
+                                    workflow_id=workflow_id,
+                                    generation=generation,
+                                    admin_password=admin_password)
         except Exception as exc:
             failure = orc.Failure.from_exception(exc).to_dict()
         conductor_rpcapi.ConductorAPI().task_complete(
@@ -177,13 +183,18 @@ class ComputeManager:
     def destroy(self, context, instance, workflow_id=None, generation=None):
         """Remove the instance from this host (idempotent)."""
         self._check_generation(context, workflow_id, generation, 'destroy')
-        if workflow_id is not None:
-            with self._tombstones_lock:
-                self._tombstones[(instance['uuid'], workflow_id,
-                                  generation)] = True
-                while len(self._tombstones) > _TOMBSTONES:
-                    self._tombstones.popitem(last=False)
-        self.driver.destroy(instance)
+        with self._instance_lock(instance['uuid']):
+            if workflow_id is not None:
+                with self._tombstones_lock:
+                    self._tombstones[(instance['uuid'], workflow_id,
+                                      generation)] = True
+                    while len(self._tombstones) > _TOMBSTONES:
+                        self._tombstones.popitem(last=False)
+            self.driver.destroy(instance)
+
+    def _instance_lock(self, instance_uuid):
+        """An in-process lock of one instance on this host."""
+        return lockutils.lock('compute-%s-%s' % (self.host, instance_uuid))
 
     def prepare_block_devices(self, context, instance, block_device_mappings,
                               workflow_id=None, generation=None):

@@ -82,4 +82,5 @@ class ComputeRPCAPITestCase(base.DBTestCase):
 
     def test_can_send_version(self):
         self.assertTrue(self.api.can_send_version('1.0'))
-        self.assertFalse(self.api.can_send_version('1.1'))
+        self.assertTrue(self.api.can_send_version('1.1'))
+        self.assertFalse(self.api.can_send_version('1.2'))
