@@ -196,9 +196,24 @@ class WorkflowRunner:
             LOG.warning('Workflow %s was adopted by another conductor; '
                         'this one stopped without further side effects',
                         workflow_id)
+        except Exception:
+            # The engine died (e.g. its writes kept failing). Free the
+            # workflow: the heartbeat renews every lease of this owner, so
+            # left owned it would never be adopted while we live. Freeing
+            # bumps the generation, fencing off anything still running.
+            LOG.exception('Workflow %s: engine failed; releasing it for '
+                          'adoption', workflow_id)
+            self._free(workflow_id)
         finally:
             with self._lock:
                 self._engines.pop(workflow_id, None)
+
+    def _free(self, workflow_id):
+        try:
+            self.backend.free(workflow_id)
+        except Exception:
+            LOG.exception('Workflow %s could not be released; it is '
+                          'adopted once this conductor stops', workflow_id)
 
     def _mark_target_error(self, row, store, exc):
         """A workflow needing an operator leaves its instance in ERROR."""

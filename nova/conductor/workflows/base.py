@@ -8,6 +8,7 @@ that lost the workflow cannot act on a host.
 
 from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
+import oslo_messaging as messaging
 
 from nova import context as nova_context
 from nova import exception
@@ -43,9 +44,14 @@ def step_context(context, workflow_id, workflow_generation):
 #: times with a growing pause, before failing it. The server cuts the
 #: transactions of a conductor stalled past half a lease (see
 #: nova.db.api), and a database failover drops every connection.
+#: The same for an RPC call whose reply never came (a broker restart
+#: loses replies in flight): the calls a step makes are fenced and
+#: idempotent, so the step is simply run again.
 _retry_db_errors = oslo_db_api.wrap_db_retry(
     max_retries=3, retry_interval=0.5, inc_retry_interval=True,
-    retry_on_disconnect=True, retry_on_deadlock=True)
+    retry_on_disconnect=True, retry_on_deadlock=True,
+    exception_checker=lambda exc: isinstance(exc,
+                                             messaging.MessagingTimeout))
 
 
 class Step(orc.Task):

@@ -22,6 +22,7 @@ MaxRetriesExceeded ("Exceeded maximum number of retries").
 import math
 
 from oslo_log import log as logging
+import oslo_messaging as messaging
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
@@ -45,10 +46,13 @@ NAME = 'build_instance'
 FACTORY = 'nova.conductor.workflows.build_instance'
 VERSION = 1
 
-#: Failures that are the host's fault: try the next alternate host.
+#: Failures that are the host's fault: try the next alternate host. A
+#: host that does not answer (its calls time out even after the step's
+#: retries) is one too.
 HOST_FAILURES = (exception.ComputeResourcesUnavailable,
                  exception.RescheduledException,
-                 exception.InstanceDeployFailure)
+                 exception.InstanceDeployFailure,
+                 messaging.MessagingTimeout)
 
 
 def make_store(context, instance_uuid, action_id, flavor, image,

@@ -1,12 +1,13 @@
 """nova workflow steps: idempotent, and re-run on database disconnects."""
 
 from oslo_db import exception as db_exc
+import oslo_messaging as messaging
 import testtools
 
+from nova import orchestration as orc
 from nova.conductor.workflows import base
 from nova.conductor.workflows import build_instance
 from nova.conductor.workflows import delete_instance
-from nova import orchestration as orc
 
 
 class Flaky(base.Step):
@@ -40,6 +41,11 @@ class TestStepRetries(testtools.TestCase):
 
     def test_deadlock_reruns_the_step(self):
         step = Flaky(db_exc.DBDeadlock(), name='s')
+        self.assertEqual('SUCCESS', self._run(step).state)
+        self.assertEqual(2, step.calls)
+
+    def test_rpc_timeout_reruns_the_step(self):
+        step = Flaky(messaging.MessagingTimeout('no reply'), name='s')
         self.assertEqual('SUCCESS', self._run(step).state)
         self.assertEqual(2, step.calls)
 
