@@ -1,7 +1,7 @@
 """Session settings nova's engine applies on every database."""
 
-from nova.db import api as db_api
 from nova import test
+from nova.db import api as db_api
 from nova.tests import db_fixture
 
 
