@@ -14,13 +14,16 @@ class TestGracefulStop(base.FunctionalTestCase):
 
     def test_stopped_conductor_hands_back_and_peer_finishes(self):
         servers = [self.boot(name='s%d' % i) for i in range(4)]
-        first, second = self.stack.conductors
-        # Wait until the first conductor runs some build.
+        # Stop whichever conductor runs builds (the in-process transport
+        # may hand every cast to the same one).
         deadline = time.monotonic() + base.WAIT_TIMEOUT
-        while not first.runner.active():
+        busy = []
+        while not busy:
+            busy = [c for c in self.stack.conductors if c.runner.active()]
             if time.monotonic() > deadline:
-                self.fail('conductor 1 never ran a workflow')
+                self.fail('no conductor ever ran a workflow')
             time.sleep(0.02)
+        first = busy[0]
         service = [s for s in self.stack.services
                    if s.manager is first][0]
         service.stop()
