@@ -39,6 +39,7 @@ from nova.orchestration.exceptions import ResultTooLarge
 from nova.orchestration.exceptions import TaskTimeout
 from nova.orchestration.exceptions import WorkflowFailed
 from nova.orchestration.failure import Failure
+from nova.orchestration.persistence.base import EXPIRED_LEASE
 from nova.orchestration.persistence.base import AbortRequested
 from nova.orchestration.persistence.base import utcnow
 from nova.orchestration.task import Pending
@@ -55,7 +56,7 @@ _TT = states.TASK_TRANSITIONS
 PENDING_KEY = '__pending__'
 #: The lease a handed-back workflow gets: long expired, so any sweeper
 #: adopts it at once whatever the clocks say.
-HANDED_BACK_LEASE = datetime.datetime(2000, 1, 1)
+HANDED_BACK_LEASE = EXPIRED_LEASE
 #: Attempts of a fenced write that failed for a database reason (not fencing).
 SAVE_ATTEMPTS = 3
 

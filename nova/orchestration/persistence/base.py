@@ -80,6 +80,13 @@ class AbortRequested(OrchestrationError):
     committed)."""
 
 
+#: The lease of a workflow released for immediate adoption (hand-back,
+#: free, abort of a waiting workflow): long expired whatever the clocks
+#: say. "Now" would not do: adoption needs lease < now, and a sweep in
+#: the same clock tick (SQLite's clock ticks in milliseconds) misses it.
+EXPIRED_LEASE = datetime.datetime(2000, 1, 1)
+
+
 def utcnow():
     """Naive UTC now (what every timestamp column stores)."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)

@@ -169,7 +169,7 @@ class MemoryBackend(base.Backend):
             row.update(
                 owner=None,
                 generation=row['generation'] + 1,
-                lease_expires_at=self._now(),
+                lease_expires_at=base.EXPIRED_LEASE,
             )
             return True
 
@@ -205,7 +205,7 @@ class MemoryBackend(base.Backend):
             if row['owner'] is None and row['state'] != states.PENDING:
                 # A waiting workflow has no owner to notice: let the sweeper
                 # adopt it.
-                row['lease_expires_at'] = self._now()
+                row['lease_expires_at'] = base.EXPIRED_LEASE
             return True
 
     # Operator queries.

@@ -227,13 +227,14 @@ class SQLBackend(OperatorQueries, base.Backend):
             .where(W.c.id == bp('b_id'), W.c.generation == bp('b_gen'))
             .values(owner=None, lease_expires_at=None)
         )
+        expired = sa.literal(base.EXPIRED_LEASE, sa.DateTime)
         self._free = (
             W.update()
             .where(W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE))
             .values(
                 owner=None,
                 generation=W.c.generation + 1,
-                lease_expires_at=c.now,
+                lease_expires_at=expired,
             )
         )
         self._abort = (
@@ -248,7 +249,7 @@ class SQLBackend(OperatorQueries, base.Backend):
                         sa.and_(
                             W.c.owner.is_(None), W.c.state != states.PENDING
                         ),
-                        c.now,
+                        expired,
                     ),
                     else_=W.c.lease_expires_at,
                 ),
