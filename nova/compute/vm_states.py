@@ -1,4 +1,7 @@
-"""Server states (vm_state), task states and power states, as in nova."""
+"""Server states (vm_state) and task states, as in nova.
+
+Power states are the hypervisor's: :mod:`nova.virt.power_state`.
+"""
 
 BUILDING = 'building'
 ACTIVE = 'active'
@@ -12,8 +15,3 @@ NETWORKING = 'networking'
 BLOCK_DEVICE_MAPPING = 'block_device_mapping'
 SPAWNING = 'spawning'
 DELETING = 'deleting'
-
-# power_state values (nova.compute.power_state).
-NOSTATE = 0
-RUNNING = 1
-SHUTDOWN = 4

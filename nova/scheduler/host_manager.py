@@ -16,6 +16,7 @@ import threading
 
 import sqlalchemy as sa
 
+from nova.compute import vm_states
 import nova.conf
 from nova.db import api as db_api
 from nova.db import compute_nodes as compute_nodes_db
@@ -92,8 +93,8 @@ def _unclaimed_builds(context, instance_uuids):
         sa.select(_instances.c.uuid).where(
             _instances.c.uuid.in_(instance_uuids),
             _instances.c.deleted == 0,
-            _instances.c.vm_state == 'building',
-            _instances.c.task_state == 'scheduling',
+            _instances.c.vm_state == vm_states.BUILDING,
+            _instances.c.task_state == vm_states.SCHEDULING,
             ~claimed))
     return {row.uuid for row in rows}
 

@@ -8,6 +8,7 @@ import urllib.parse
 from oslo_utils import timeutils
 import webob.exc
 
+from nova.compute import vm_states
 import nova.conf
 
 CONF = nova.conf.CONF
@@ -15,11 +16,11 @@ CONF = nova.conf.CONF
 # (vm_state, task_state) -> API status, as nova's _STATE_MAP for the
 # states this nova has; task states not listed keep the default.
 _STATE_MAP = {
-    'active': {'default': 'ACTIVE'},
-    'building': {'default': 'BUILD'},
-    'stopped': {'default': 'SHUTOFF'},
-    'error': {'default': 'ERROR'},
-    'deleted': {'default': 'DELETED'},
+    vm_states.ACTIVE: {'default': 'ACTIVE'},
+    vm_states.BUILDING: {'default': 'BUILD'},
+    vm_states.STOPPED: {'default': 'SHUTOFF'},
+    vm_states.ERROR: {'default': 'ERROR'},
+    vm_states.DELETED: {'default': 'DELETED'},
     'soft-delete': {'default': 'SOFT_DELETED'},
 }
 

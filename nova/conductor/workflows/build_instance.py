@@ -38,6 +38,7 @@ from nova.db import block_device as bdm_db
 from nova.db import instances as instances_db
 from nova.network import api as network_api
 from nova.scheduler import rpcapi as scheduler_rpcapi
+from nova.virt import power_state
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -248,7 +249,7 @@ class MarkActive(base.Step):
         ctxt = base.step_context(context, workflow_id, workflow_generation)
         instances_db.update(ctxt, instance_uuid, {
             'vm_state': vm_states.ACTIVE, 'task_state': None,
-            'power_state': vm_states.RUNNING,
+            'power_state': power_state.RUNNING,
             'launched_at': timeutils.utcnow(),
             'host': destination['host'], 'node': destination['nodename']})
         actions_db.action_finish(ctxt, action_id)
