@@ -19,7 +19,6 @@ from futurist import periodics
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
 import oslo_messaging as messaging
-import sqlalchemy as sa
 
 from nova import context as nova_context
 from nova import exception
@@ -29,21 +28,16 @@ import nova.conf
 from nova.db import api as db_api
 from nova.db import block_device as block_device_db
 from nova.db import compute_nodes
+from nova.db import fencing
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
-# Only the two columns the fence reads; the table belongs to
-# nova.orchestration (migration 0002), which nova code may not import
-# internals of.
-_workflows = sa.table('workflows', sa.column('id'), sa.column('generation'))
-
-
 @db_api.context_manager.reader
 def _current_generation(context, workflow_id):
-    return context.session.connection().execute(
-        sa.select(_workflows.c.generation).where(
-            _workflows.c.id == workflow_id)).scalar()
+    # A plain read: the hypervisor operation that follows is not part of
+    # a database transaction the share lock could make atomic.
+    return fencing.current_generation(context, workflow_id)
 
 
 #: How many destroyed (instance, workflow, generation) to remember.

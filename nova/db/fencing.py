@@ -27,6 +27,15 @@ def fenced(context, workflow_id, generation):
     return context
 
 
+def current_generation(context, workflow_id, share_lock=False):
+    """The workflow's generation, or None when the row is gone."""
+    query = sa.select(_workflows.c.generation).where(
+        _workflows.c.id == workflow_id)
+    if share_lock:
+        query = query.with_for_update(read=True)
+    return context.session.connection().execute(query).scalar()
+
+
 def check(context, operation):
     """Raise StaleWorkflowGeneration if the context's fence is stale.
 
@@ -37,11 +46,7 @@ def check(context, operation):
     if not fence:
         return
     workflow_id, generation = fence
-    row = context.session.connection().execute(
-        sa.select(_workflows.c.generation).where(
-            _workflows.c.id == workflow_id).with_for_update(
-            read=True)).first()
-    current = row.generation if row is not None else None
+    current = current_generation(context, workflow_id, share_lock=True)
     if current is None or current > generation:
         raise exception.StaleWorkflowGeneration(
             workflow_id=workflow_id, generation=generation,
