@@ -203,14 +203,16 @@ class WorkflowRunner:
             # bumps the generation, fencing off anything still running.
             LOG.exception('Workflow %s: engine failed; releasing it for '
                           'adoption', workflow_id)
-            self._free(workflow_id)
+            self._free(workflow_id, engine.generation)
         finally:
             with self._lock:
                 self._engines.pop(workflow_id, None)
 
-    def _free(self, workflow_id):
+    def _free(self, workflow_id, generation):
+        # Fenced: if another conductor adopted the workflow meanwhile (our
+        # writes failed for longer than the lease), this changes nothing.
         try:
-            self.backend.free(workflow_id)
+            self.backend.free(workflow_id, generation)
         except Exception:
             LOG.exception('Workflow %s could not be released; it is '
                           'adopted once this conductor stops', workflow_id)
@@ -232,9 +234,15 @@ class WorkflowRunner:
 
     # -- periodics -----------------------------------------------------------
     def heartbeat(self):
-        """Renew every lease this owner holds, in one statement."""
+        """Renew, in one statement, the leases of the workflows this
+        owner's engines are running: a workflow whose engine died here
+        must not stay held by this live process (its lease runs out and
+        a sweeper adopts it)."""
+        with self._lock:
+            running = list(self._engines)
         return self.backend.extend_leases(self.owner,
-                                          CONF.orchestration.lease_seconds)
+                                          CONF.orchestration.lease_seconds,
+                                          workflow_ids=running)
 
     def sweep(self):
         """Adopt workflows nobody runs: lost casts and expired leases."""

@@ -177,9 +177,14 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def extend_leases(self, owner, lease_seconds):
-        """Renew the leases of every workflow ``owner`` holds; one statement.
-        -> count."""
+    def extend_leases(self, owner, lease_seconds, workflow_ids=None):
+        """Renew the leases ``owner`` holds, in one statement; -> count.
+
+        ``workflow_ids`` limits the renewal to the workflows the caller
+        really runs: a lease whose engine died must run out even though
+        its process lives on (invariant I3), so heartbeats pass the ids
+        of their live engines. None renews every lease of ``owner``.
+        """
 
     @abc.abstractmethod
     def release(self, workflow_id, generation):
@@ -218,11 +223,25 @@ class Backend(abc.ABC):
         """Delete finished workflows finished before ``before`` (datetime). ->
         count."""
 
-    def free(self, workflow_id):
-        """Operator: free a workflow for adoption now (owner NULL, lease
-        expired).
-        The old owner's next write fails (its generation is bumped)."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def free(self, workflow_id, generation=None):
+        """Free an unfinished workflow for adoption now; -> bool.
+
+        Sets owner NULL and an expired lease and bumps the generation (so
+        the old owner's next write fails) and ``adoptions``: whoever
+        claims a freed workflow takes over a turn that did not end
+        cleanly, and a workflow that keeps killing its engines must reach
+        ``max_adoptions`` however it was freed. With ``generation`` the
+        row is freed only while it still has that generation: a stale
+        engine freeing "its" workflow must not fence the new owner.
+        """
+
+    @abc.abstractmethod
+    def free_owned_by(self, owner):
+        """Free every unfinished workflow ``owner`` holds, as ``free``
+        does; -> count. For an owner proven dead (a restarted conductor
+        freeing what its previous incarnation held) instead of waiting
+        for its leases to run out."""
 
     def close(self):  # noqa: B027 (optional hook)
         """Release connections."""

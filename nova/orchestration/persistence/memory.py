@@ -15,16 +15,20 @@ from nova.orchestration.persistence import base
 class MemoryBackend(base.Backend):
     """Workflows in dicts; ``memory://``."""
 
-    def __init__(self, result_size_limit=None):
+    def __init__(self, result_size_limit=None, clock=None):
         if result_size_limit is not None:
             self.result_size_limit = result_size_limit
+        #: Anything with ``utcnow()`` (a simulation's clock); None: the
+        #: host's clock.
+        self.clock = clock
         self._lock = threading.Lock()
         self._workflows = {}
         self._tasks = {}  # workflow id -> {name: row}
         self.clock_offset = datetime.timedelta()  # tests move time forward
 
     def _now(self):
-        return base.utcnow() + self.clock_offset
+        now = self.clock.utcnow() if self.clock is not None else base.utcnow()
+        return now + self.clock_offset
 
     def _get(self, workflow_id):
         try:
@@ -142,11 +146,16 @@ class MemoryBackend(base.Backend):
                 row['owner'] = None
                 row['lease_expires_at'] = release_until
 
-    def extend_leases(self, owner, lease_seconds):
+    def extend_leases(self, owner, lease_seconds, workflow_ids=None):
         with self._lock:
             until = self._now() + datetime.timedelta(seconds=lease_seconds)
+            if workflow_ids is None:
+                rows = self._workflows.values()
+            else:
+                rows = [self._workflows[w] for w in workflow_ids
+                        if w in self._workflows]
             n = 0
-            for row in self._workflows.values():
+            for row in rows:
                 if row['owner'] == owner:
                     row['lease_expires_at'] = until
                     n += 1
@@ -161,17 +170,33 @@ class MemoryBackend(base.Backend):
             row['lease_expires_at'] = None
             return True
 
-    def free(self, workflow_id):
+    def free(self, workflow_id, generation=None):
         with self._lock:
             row = self._get(workflow_id)
-            if row['state'] in states.WORKFLOW_TERMINAL:
+            if row['state'] in states.WORKFLOW_TERMINAL or (
+                generation is not None and row['generation'] != generation
+            ):
                 return False
-            row.update(
-                owner=None,
-                generation=row['generation'] + 1,
-                lease_expires_at=base.EXPIRED_LEASE,
-            )
+            self._free_row(row)
             return True
+
+    def free_owned_by(self, owner):
+        with self._lock:
+            rows = [r for r in self._workflows.values()
+                    if r['owner'] == owner
+                    and r['state'] not in states.WORKFLOW_TERMINAL]
+            for row in rows:
+                self._free_row(row)
+            return len(rows)
+
+    @staticmethod
+    def _free_row(row):
+        row.update(
+            owner=None,
+            generation=row['generation'] + 1,
+            adoptions=row['adoptions'] + 1,
+            lease_expires_at=base.EXPIRED_LEASE,
+        )
 
     def find_adoptable(self, grace_seconds=60, limit=100):
         with self._lock:

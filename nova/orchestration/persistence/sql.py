@@ -222,20 +222,27 @@ class SQLBackend(OperatorQueries, base.Backend):
             .where(W.c.owner == bp('b_owner'))
             .values(lease_expires_at=c.at('b_lease'))
         )
+        self._extend_ids = self._extend.where(
+            W.c.id.in_(bp('b_ids', expanding=True))
+        )
         self._release = (
             W.update()
             .where(W.c.id == bp('b_id'), W.c.generation == bp('b_gen'))
             .values(owner=None, lease_expires_at=None)
         )
         expired = sa.literal(base.EXPIRED_LEASE, sa.DateTime)
-        self._free = (
-            W.update()
-            .where(W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE))
-            .values(
-                owner=None,
-                generation=W.c.generation + 1,
-                lease_expires_at=expired,
-            )
+        free = W.update().values(
+            owner=None,
+            generation=W.c.generation + 1,
+            adoptions=W.c.adoptions + 1,
+            lease_expires_at=expired,
+        )
+        self._free = free.where(W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE))
+        self._free_fenced = self._free.where(
+            W.c.generation == bp('b_gen')
+        )
+        self._free_owned_by = free.where(
+            W.c.owner == bp('b_owner'), W.c.state.in_(_ACTIVE)
         )
         self._abort = (
             W.update()
@@ -465,16 +472,20 @@ class SQLBackend(OperatorQueries, base.Backend):
                     )
                 raise base.AbortRequested(workflow_id)
 
-    def extend_leases(self, owner, lease_seconds):
+    def extend_leases(self, owner, lease_seconds, workflow_ids=None):
+        params = {
+            'b_owner': owner,
+            'b_lease': self._clock.offset(lease_seconds),
+            **self._clock.params(),
+        }
+        stmt = self._extend
+        if workflow_ids is not None:
+            workflow_ids = list(workflow_ids)
+            if not workflow_ids:
+                return 0
+            stmt, params['b_ids'] = self._extend_ids, workflow_ids
         with self.engine.begin() as conn:
-            return conn.execute(
-                self._extend,
-                {
-                    'b_owner': owner,
-                    'b_lease': self._clock.offset(lease_seconds),
-                    **self._clock.params(),
-                },
-            ).rowcount
+            return conn.execute(stmt, params).rowcount
 
     def release(self, workflow_id, generation):
         with self.engine.begin() as conn:
@@ -485,13 +496,14 @@ class SQLBackend(OperatorQueries, base.Backend):
                 == 1
             )
 
-    def _update_unfinished(self, stmt, workflow_id):
+    def _update_unfinished(self, stmt, workflow_id, **params):
         """Run an UPDATE of one unfinished workflow: True if it changed,
-        False if the workflow already finished, WorkflowNotFound if none.
+        False if the workflow already finished (or the UPDATE's other
+        conditions failed), WorkflowNotFound if none.
         """
         with self.engine.begin() as conn:
             n = conn.execute(
-                stmt, {'b_id': workflow_id, **self._clock.params()}
+                stmt, {'b_id': workflow_id, **params, **self._clock.params()}
             ).rowcount
             if (
                 not n
@@ -503,8 +515,18 @@ class SQLBackend(OperatorQueries, base.Backend):
                 raise WorkflowNotFound('workflow %s not found' % workflow_id)
             return n == 1
 
-    def free(self, workflow_id):
-        return self._update_unfinished(self._free, workflow_id)
+    def free(self, workflow_id, generation=None):
+        if generation is None:
+            return self._update_unfinished(self._free, workflow_id)
+        return self._update_unfinished(
+            self._free_fenced, workflow_id, b_gen=generation
+        )
+
+    def free_owned_by(self, owner):
+        with self.engine.begin() as conn:
+            return conn.execute(
+                self._free_owned_by, {'b_owner': owner}
+            ).rowcount
 
     def find_adoptable(self, grace_seconds=60, limit=100):
         with self.engine.begin() as conn:

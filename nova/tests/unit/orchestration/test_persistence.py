@@ -177,6 +177,59 @@ class BackendContract:
         self.assertRaises(orc.OwnershipLost, self.backend.save, w2, 1)
         self.assertIn(w2, self.backend.find_adoptable(grace_seconds=3600))
 
+    def test_extend_leases_of_listed_workflows_only(self):
+        # A heartbeat renews only what its engines run: the lease of a
+        # workflow whose engine died in a live process must run out.
+        running, _ = self.create(owner='me', lease=-5)
+        dead, _ = self.create(owner='me', lease=-5)
+        theirs, _ = self.create(owner='other', lease=-5)
+        self.assertEqual(
+            1, self.backend.extend_leases('me', 30, [running, theirs])
+        )
+        self.assertEqual(0, self.backend.extend_leases('me', 30, []))
+        self.assertEqual(
+            {dead, theirs}, set(self.backend.find_adoptable(3600))
+        )
+
+    def test_free_with_a_stale_generation_changes_nothing(self):
+        wid, gen = self.create(owner='me')
+        claimed = self.backend.claim(wid, 'new', 30)
+        self.assertIsNone(claimed)  # a live lease: nobody takes it
+        self.assertTrue(self.backend.free(wid, gen))
+        new_gen, _ = self.backend.claim(wid, 'new', 30)
+        before = self.backend.load(wid)[0]
+        # The old owner's clean-up comes late: it must not fence 'new'.
+        self.assertFalse(self.backend.free(wid, gen))
+        self.assertEqual(before, self.backend.load(wid)[0])
+        self.backend.save(wid, new_gen)
+
+    def test_free_counts_an_adoption(self):
+        wid, gen = self.create(owner='me')
+        self.assertTrue(self.backend.free(wid, gen))
+        # Claimed from nobody, yet taken over from a turn that did not end
+        # cleanly: it counts toward max_adoptions.
+        self.assertEqual((3, 1), self.backend.claim(wid, 'other', 30))
+        self.assertTrue(self.backend.free(wid))
+        self.assertEqual((5, 2), self.backend.claim(wid, 'third', 30))
+
+    def test_free_owned_by(self):
+        w1, _ = self.create(owner='dead')
+        w2, _ = self.create(owner='dead')
+        other, _ = self.create(owner='alive')
+        done, gen = self.create(owner='dead')
+        self.backend.save(
+            done, gen, workflow={'state': states.SUCCESS}, check_abort=False
+        )
+        self.assertEqual(2, self.backend.free_owned_by('dead'))
+        rows = {w: self.backend.load(w)[0] for w in (w1, w2, other, done)}
+        for w in (w1, w2):
+            self.assertIsNone(rows[w]['owner'])
+            self.assertEqual(1, rows[w]['adoptions'])
+            self.assertIn(w, self.backend.find_adoptable(3600))
+        self.assertEqual('alive', rows[other]['owner'])
+        self.assertEqual('dead', rows[done]['owner'])
+        self.assertEqual(0, self.backend.free_owned_by('dead'))
+
     def test_find_adoptable(self):
         fresh, _ = self.create()
         live, _ = self.create(owner='me', lease=30)
