@@ -20,6 +20,7 @@ from nova.orchestration.exceptions import NotSerializable
 from nova.orchestration.exceptions import OrchestrationError
 from nova.orchestration.exceptions import OwnershipLost
 from nova.orchestration.exceptions import ResultTooLarge
+from nova.orchestration.exceptions import SchemaMissing
 from nova.orchestration.exceptions import TaskTimeout
 from nova.orchestration.exceptions import UnknownFactory
 from nova.orchestration.exceptions import WorkflowFailed
@@ -61,6 +62,7 @@ __all__ = [
     'Pending',
     'ResultTooLarge',
     'Retry',
+    'SchemaMissing',
     'Task',
     'TaskTimeout',
     'UnknownFactory',

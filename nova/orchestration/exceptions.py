@@ -57,11 +57,62 @@ class FlowChanged(OrchestrationError):
 
 class UnknownFactory(OrchestrationError):
     """The flow factory named by a workflow row is not registered nor
-    importable."""
+    importable.
+
+    ``factory`` and ``version`` name what was looked up,
+    ``registered_versions`` what is registered under that name, and
+    ``import_error`` the ImportError of the factory's module when it exists
+    but failed to import (each None when unknown).
+    """
+
+    def __init__(
+        self,
+        message=None,
+        *,
+        factory=None,
+        version=None,
+        registered_versions=None,
+        import_error=None,
+    ):
+        if message is None:
+            message = (
+                'flow factory %r version %s is not registered (registered '
+                'versions: %s); import the module defining it'
+                % (factory, version, list(registered_versions or ()) or 'none')
+            )
+        super().__init__(message)
+        self.factory = factory
+        self.version = version
+        self.registered_versions = registered_versions
+        self.import_error = import_error
 
 
 class WorkflowNotFound(OrchestrationError):
     """No workflow row has this id."""
+
+    def __init__(self, message=None, *, workflow_id=None):
+        if message is None:
+            message = 'workflow %s not found' % workflow_id
+        super().__init__(message)
+        self.workflow_id = workflow_id
+
+
+class SchemaMissing(OrchestrationError):
+    """The workflow tables do not exist in the database: create them first."""
+
+    def __init__(self, message=None, *, table=None, url=None):
+        if message is None:
+            message = (
+                'the workflow tables do not exist in %s%s; create them with '
+                'SQLBackend.upgrade() (or your service\'s migrations, e.g. '
+                'nova-manage db sync)'
+                % (url, ' (no table %s)' % table if table else '')
+            )
+        super().__init__(message)
+        #: The missing table the database named.
+        self.table = table
+        #: The database URL, password hidden.
+        self.url = url
 
 
 class TaskTimeout(OrchestrationError):
@@ -74,7 +125,58 @@ class Aborted(OrchestrationError):
 
 class OwnershipLost(OrchestrationError):
     """Another owner claimed the workflow: this engine must stop without side
-    effects."""
+    effects.
+
+    ``generation`` is the stale one this engine held; ``current_generation``,
+    ``owner`` and ``lease_expires_at`` describe the row now (each None when
+    unknown).
+    """
+
+    def __init__(
+        self,
+        message=None,
+        *,
+        workflow_id=None,
+        generation=None,
+        current_generation=None,
+        owner=None,
+        lease_expires_at=None,
+    ):
+        if message is None:
+            message = 'workflow %s: ownership lost' % workflow_id
+            if generation is not None:
+                message = 'workflow %s: generation %s is stale' % (
+                    workflow_id,
+                    generation,
+                )
+            now = [
+                '%s %s' % (label, value)
+                for label, value in (
+                    ('now', current_generation),
+                    ('owner', owner),
+                    ('lease until', lease_expires_at),
+                )
+                if value is not None
+            ]
+            if now:
+                message += ' (%s)' % ', '.join(now)
+        super().__init__(message)
+        self.workflow_id = workflow_id
+        self.generation = generation
+        self.current_generation = current_generation
+        self.owner = owner
+        self.lease_expires_at = lease_expires_at
+
+
+class AbortRequested(OrchestrationError):
+    """Internal: a fenced write found abort_requested set (nothing was
+    committed)."""
+
+    def __init__(self, message=None, *, workflow_id=None):
+        if message is None:
+            message = 'workflow %s: abort requested' % workflow_id
+        super().__init__(message)
+        self.workflow_id = workflow_id
 
 
 class WorkflowFailed(OrchestrationError):

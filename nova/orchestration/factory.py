@@ -61,25 +61,50 @@ def lookup(name, version=None):
     ``version`` None means the highest registered version.
     """
     if not any(n == name for n, _ in _registry):
-        parts = name.split('.')
-        for i in range(len(parts), 0, -1):
-            try:
-                importlib.import_module('.'.join(parts[:i]))
-                break
-            except ImportError:
-                continue
+        _import_module_of(name, version)
     if version is None:
         versions = [v for n, v in _registry if n == name]
         version = max(versions) if versions else 1
     try:
         return _registry[(name, int(version))]
     except KeyError:
-        known = sorted(v for n, v in _registry if n == name)
         raise UnknownFactory(
-            'flow factory %r version %s is not registered '
-            '(registered versions: %s); import the module '
-            'defining it' % (name, version, known or 'none')
+            factory=name,
+            version=version,
+            registered_versions=sorted(v for n, v in _registry if n == name),
         ) from None
+
+
+def _import_module_of(name, version):
+    """Import the modules along the dotted ``name``, as far as they exist.
+
+    The rest of the name is not a module (``pkg.mod.build_flow`` names a
+    function of ``pkg.mod``). A module that exists but fails to import (it
+    imports a missing dependency, say) raises UnknownFactory with that
+    error: "not registered" would send the reader looking in the wrong place.
+    Parents first, so that the error names the module that failed.
+    """
+    parts = name.split('.')
+    for i in range(1, len(parts) + 1):
+        module = '.'.join(parts[:i])
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            if isinstance(exc, ModuleNotFoundError) and exc.name == module:
+                return
+            raise UnknownFactory(
+                'flow factory %r%s: its module %r failed to import: %s: %s'
+                % (
+                    name,
+                    '' if version is None else ' version %s' % version,
+                    module,
+                    type(exc).__name__,
+                    exc,
+                ),
+                factory=name,
+                version=version,
+                import_error=exc,
+            ) from exc
 
 
 def build_flow(info, store):

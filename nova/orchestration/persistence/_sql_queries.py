@@ -14,7 +14,7 @@ _LIST_COLUMNS = [c for c in W.c if c.name != 'store']
 
 class OperatorQueries:
     """Read and purge queries; mixed into SQLBackend (needs self.engine,
-    self._clock)."""
+    self._clock, self._schema_check)."""
 
     def list_workflows(
         self, state=None, target=None, owner=None, older_than=None, limit=100
@@ -34,7 +34,7 @@ class OperatorQueries:
         if older_than is not None:
             q = q.where(W.c.created_at < older_than)
         q = q.order_by(W.c.created_at.desc()).limit(limit)
-        with self.engine.connect() as conn:
+        with self._schema_check, self.engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(q)]
         for r in rows:
             r['abort_requested'] = bool(r['abort_requested'])
@@ -47,7 +47,7 @@ class OperatorQueries:
 
     def stats(self):
         now = self._clock.now
-        with self.engine.connect() as conn:
+        with self._schema_check, self.engine.connect() as conn:
             by_state = {
                 r.state: r.n
                 for r in conn.execute(
@@ -107,14 +107,14 @@ class OperatorQueries:
             W.c.finished_at < before,
         )
         if dry_run:
-            with self.engine.connect() as conn:
+            with self._schema_check, self.engine.connect() as conn:
                 return conn.execute(
                     sa.select(sa.func.count()).where(cond)
                 ).scalar()
         total = 0
         while True:
             # Small batches: long deletes would hold locks conductors need.
-            with self.engine.begin() as conn:
+            with self._schema_check, self.engine.begin() as conn:
                 ids = [
                     r.id
                     for r in conn.execute(
@@ -134,4 +134,4 @@ class OperatorQueries:
             ).first()
             is None
         ):
-            raise WorkflowNotFound('workflow %s not found' % workflow_id)
+            raise WorkflowNotFound(workflow_id=workflow_id)

@@ -13,7 +13,10 @@ import abc
 import datetime
 
 from nova.orchestration import states
-from nova.orchestration.exceptions import OrchestrationError
+from nova.orchestration.exceptions import AbortRequested as AbortRequested
+
+# AbortRequested (re-exported above) is defined with the other errors; the
+# engine and callers import it from here as they did before it moved.
 
 #: Default cap, in bytes, of one encoded task result/failure. MySQL columns are
 #: LONGTEXT so the cap is a choice, not a column limit: large results belong in
@@ -73,11 +76,6 @@ TASK_MUTABLE = (
 ACTIVE_STATES = tuple(
     s for s in states.WORKFLOW_STATES if s not in states.WORKFLOW_TERMINAL
 )
-
-
-class AbortRequested(OrchestrationError):
-    """Internal: a fenced write found abort_requested set (nothing was
-    committed)."""
 
 
 #: The lease of a workflow released for immediate adoption (hand-back,

@@ -34,9 +34,7 @@ class MemoryBackend(base.Backend):
         try:
             return self._workflows[workflow_id]
         except KeyError:
-            raise WorkflowNotFound(
-                'workflow %s not found' % workflow_id
-            ) from None
+            raise WorkflowNotFound(workflow_id=workflow_id) from None
 
     def create_workflow(
         self, workflow, tasks=(), owner=None, lease_seconds=30, connection=None
@@ -119,16 +117,14 @@ class MemoryBackend(base.Backend):
             row = self._get(workflow_id)
             if row['generation'] != generation:
                 raise OwnershipLost(
-                    'workflow %s: generation %s is stale (now %s, owner %s)'
-                    % (
-                        workflow_id,
-                        generation,
-                        row['generation'],
-                        row['owner'],
-                    )
+                    workflow_id=workflow_id,
+                    generation=generation,
+                    current_generation=row['generation'],
+                    owner=row['owner'],
+                    lease_expires_at=row['lease_expires_at'],
                 )
             if check_abort and row['abort_requested']:
-                raise base.AbortRequested(workflow_id)
+                raise base.AbortRequested(workflow_id=workflow_id)
             now = self._now()
             row['updated_at'] = now
             if lease_seconds is not None:

@@ -9,12 +9,15 @@ host's, so clock skew between conductors does not matter. Task timestamps
 (started_at, ...) are informational and come from the engine host (UTC).
 """
 
+import re
+
 import sqlalchemy as sa
 from sqlalchemy import bindparam as bp
 from sqlalchemy import event
 
 from nova.orchestration import states
 from nova.orchestration.exceptions import OwnershipLost
+from nova.orchestration.exceptions import SchemaMissing
 from nova.orchestration.exceptions import WorkflowNotFound
 from nova.orchestration.persistence import base
 from nova.orchestration.persistence import schema
@@ -24,6 +27,45 @@ W = schema.workflows
 T = schema.workflow_tasks
 _ACTIVE = list(base.ACTIVE_STATES)
 _TERMINAL = sorted(states.WORKFLOW_TERMINAL)
+_OUR_TABLES = frozenset((W.name, T.name))
+#: The missing table as SQLite, MySQL/MariaDB (1146) and PostgreSQL (42P01)
+#: name it on the first line of their message.
+_MISSING_TABLE = re.compile(
+    r'no such table: (?:\w+\.)?(\w+)'
+    r"|Table '(?:[^']*\.)?(\w+)' doesn't exist"
+    r'|relation "(?:\w+\.)?(\w+)" does not exist'
+)
+
+
+class _SchemaCheck:
+    """Around an operation: "no such table" of ours becomes SchemaMissing.
+
+    Free until a statement fails, so that even save() (one transaction per
+    task transition) is covered: looking the tables up first would add a
+    query to every write. Any other error propagates unchanged (the engine
+    retries transient ones by their type).
+    """
+
+    def __init__(self, engine):
+        self.url = engine.url.render_as_string(hide_password=True)
+        dbapi = engine.dialect.dbapi
+        # save() runs on the DBAPI cursor: its errors come unwrapped.
+        self.errors = (sa.exc.ProgrammingError, sa.exc.OperationalError) + (
+            (dbapi.ProgrammingError, dbapi.OperationalError) if dbapi else ()
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None or not issubclass(exc_type, self.errors):
+            return False
+        error = getattr(exc, 'orig', None) or exc
+        match = _MISSING_TABLE.search(str(error).partition('\n')[0])
+        table = match and next(g for g in match.groups() if g)
+        if table not in _OUR_TABLES:
+            return False
+        raise SchemaMissing(table=table, url=self.url) from exc
 
 
 class _Clock:
@@ -129,6 +171,7 @@ class SQLBackend(OperatorQueries, base.Backend):
         self._owns_engine = owns_engine
         self._clock = _Clock(engine.dialect.name)
         self._fences = {}
+        self._schema_check = _SchemaCheck(engine)
         self._build_statements()
 
     @classmethod
@@ -174,7 +217,11 @@ class SQLBackend(OperatorQueries, base.Backend):
     def _build_statements(self):
         c = self._clock
         self._sel_guard = sa.select(
-            W.c.generation, W.c.abort_requested, W.c.owner, W.c.state
+            W.c.generation,
+            W.c.abort_requested,
+            W.c.owner,
+            W.c.state,
+            W.c.lease_expires_at,
         ).where(W.c.id == bp('b_id'))
         self._task_update = (
             T.update()
@@ -355,9 +402,10 @@ class SQLBackend(OperatorQueries, base.Backend):
                 conn.execute(self._task_insert, rows)
 
         if connection is not None:
-            write(connection)
+            with self._schema_check:
+                write(connection)
         else:
-            with self.engine.begin() as conn:
+            with self._schema_check, self.engine.begin() as conn:
                 write(conn)
         return 1 if owner else 0
 
@@ -368,7 +416,7 @@ class SQLBackend(OperatorQueries, base.Backend):
             'b_lease': self._clock.offset(lease_seconds),
             **self._clock.params(),
         }
-        with self.engine.begin() as conn:
+        with self._schema_check, self.engine.begin() as conn:
             if conn.execute(self._claim, params).rowcount != 1:
                 if (
                     conn.execute(
@@ -376,9 +424,7 @@ class SQLBackend(OperatorQueries, base.Backend):
                     ).first()
                     is None
                 ):
-                    raise WorkflowNotFound(
-                        'workflow %s not found' % workflow_id
-                    )
+                    raise WorkflowNotFound(workflow_id=workflow_id)
                 return None
             row = conn.execute(
                 self._sel_claimed, {'b_id': workflow_id}
@@ -386,10 +432,10 @@ class SQLBackend(OperatorQueries, base.Backend):
             return row.generation, row.adoptions
 
     def load(self, workflow_id):
-        with self.engine.connect() as conn:
+        with self._schema_check, self.engine.connect() as conn:
             row = conn.execute(self._sel_wf, {'b_id': workflow_id}).first()
             if row is None:
-                raise WorkflowNotFound('workflow %s not found' % workflow_id)
+                raise WorkflowNotFound(workflow_id=workflow_id)
             tasks = [
                 dict(r._mapping)
                 for r in conn.execute(self._sel_tasks, {'b_id': workflow_id})
@@ -427,7 +473,7 @@ class SQLBackend(OperatorQueries, base.Backend):
         fence = self._fence(
             wf_cols, check_abort, release, lease_seconds is not None
         )
-        with self.engine.begin() as conn:
+        with self._schema_check, self.engine.begin() as conn:
             # The hot path (one transaction per task) goes straight to the
             # DBAPI cursor with statements compiled once: SQLAlchemy's
             # execution machinery would cost about as much as the commit.
@@ -461,16 +507,16 @@ class SQLBackend(OperatorQueries, base.Backend):
                     self._sel_guard, {'b_id': workflow_id}
                 ).first()
                 if row is None:
-                    raise WorkflowNotFound(
-                        'workflow %s not found' % workflow_id
-                    )
+                    raise WorkflowNotFound(workflow_id=workflow_id)
                 if row.generation != generation:
                     raise OwnershipLost(
-                        'workflow %s: generation %s is stale (now %s, '
-                        'owner %s)'
-                        % (workflow_id, generation, row.generation, row.owner)
+                        workflow_id=workflow_id,
+                        generation=generation,
+                        current_generation=row.generation,
+                        owner=row.owner,
+                        lease_expires_at=row.lease_expires_at,
                     )
-                raise base.AbortRequested(workflow_id)
+                raise base.AbortRequested(workflow_id=workflow_id)
 
     def extend_leases(self, owner, lease_seconds, workflow_ids=None):
         params = {
@@ -484,11 +530,11 @@ class SQLBackend(OperatorQueries, base.Backend):
             if not workflow_ids:
                 return 0
             stmt, params['b_ids'] = self._extend_ids, workflow_ids
-        with self.engine.begin() as conn:
+        with self._schema_check, self.engine.begin() as conn:
             return conn.execute(stmt, params).rowcount
 
     def release(self, workflow_id, generation):
-        with self.engine.begin() as conn:
+        with self._schema_check, self.engine.begin() as conn:
             return (
                 conn.execute(
                     self._release, {'b_id': workflow_id, 'b_gen': generation}
@@ -501,7 +547,7 @@ class SQLBackend(OperatorQueries, base.Backend):
         False if the workflow already finished (or the UPDATE's other
         conditions failed), WorkflowNotFound if none.
         """
-        with self.engine.begin() as conn:
+        with self._schema_check, self.engine.begin() as conn:
             n = conn.execute(
                 stmt, {'b_id': workflow_id, **params, **self._clock.params()}
             ).rowcount
@@ -512,7 +558,7 @@ class SQLBackend(OperatorQueries, base.Backend):
                 ).first()
                 is None
             ):
-                raise WorkflowNotFound('workflow %s not found' % workflow_id)
+                raise WorkflowNotFound(workflow_id=workflow_id)
             return n == 1
 
     def free(self, workflow_id, generation=None):
@@ -523,13 +569,13 @@ class SQLBackend(OperatorQueries, base.Backend):
         )
 
     def free_owned_by(self, owner):
-        with self.engine.begin() as conn:
+        with self._schema_check, self.engine.begin() as conn:
             return conn.execute(
                 self._free_owned_by, {'b_owner': owner}
             ).rowcount
 
     def find_adoptable(self, grace_seconds=60, limit=100):
-        with self.engine.begin() as conn:
+        with self._schema_check, self.engine.begin() as conn:
             return [
                 r.id
                 for r in conn.execute(

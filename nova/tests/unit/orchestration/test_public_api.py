@@ -26,6 +26,7 @@ class PublicAPITest(testtools.TestCase):
                     'Pending',
                     'ResultTooLarge',
                     'Retry',
+                    'SchemaMissing',
                     'Task',
                     'TaskTimeout',
                     'UnknownFactory',
