@@ -2,7 +2,9 @@
 
 Any number of conductors share the topic ``conductor``; a cast wakes
 whichever receives it, and the workflow row decides who runs it (the
-claim). Periodics renew leases and sweep for orphaned workflows.
+claim). Periodics renew leases and sweep for orphaned workflows; the
+first sweep also takes back at once what this host's previous, provably
+dead, incarnation of the conductor held (nova.conductor.incarnation).
 """
 
 from futurist import periodics
@@ -26,6 +28,7 @@ class ConductorManager:
     def __init__(self, host=None):
         self.host = host or CONF.host
         self.runner = runner.WorkflowRunner(runner.new_owner_name(self.host))
+        self._recovered = False
 
     @property
     def owner(self):
@@ -56,7 +59,13 @@ class ConductorManager:
 
         @periodics.periodic(opts.sweep_interval, run_immediately=True)
         def sweep():
-            self.runner.sweep()
+            if self._recovered:
+                self.runner.sweep()
+                return
+            # Until it succeeds once (the database may be down at start),
+            # each sweep first frees what a dead incarnation held.
+            self.runner.recover()
+            self._recovered = True
 
         return [heartbeat, sweep]
 

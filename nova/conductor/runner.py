@@ -3,15 +3,15 @@
 A conductor is one workflow *owner*. It claims a workflow when a cast
 names it or when its sweeper finds one nobody runs (a lost cast, or an
 owner whose lease expired), runs it through nova.orchestration, renews
-all its leases in one statement per heartbeat, and on a graceful stop
-hands its workflows back at the next step boundary.
+the leases of what it runs in one statement per heartbeat, and on a
+graceful stop hands its workflows back at the next step boundary. When
+it starts, it first frees what its own dead previous incarnations held
+(see nova.conductor.incarnation) so that its first sweep adopts them.
 """
 
 import json
-import os
 import threading
 import time
-import uuid
 
 import futurist
 from oslo_log import log as logging
@@ -19,6 +19,7 @@ from oslo_log import log as logging
 from nova import exception
 from nova import orchestration as orc
 from nova.conductor import events
+from nova.conductor import incarnation
 from nova.conductor.workflows import base
 from nova.conductor.workflows import build_instance
 from nova.conductor.workflows import delete_instance
@@ -32,14 +33,17 @@ LOG = logging.getLogger(__name__)
 #: the workflow's owner is still recording that the step started.
 _COMPLETION_RETRY_INTERVAL = 0.05
 
+#: Most workflows one sweep adopts (more wait for the next sweep).
+SWEEP_LIMIT = 100
+
 WORKFLOWS = {module.NAME: module
              for module in (build_instance, delete_instance)}
 
 
 def new_owner_name(host=None):
-    """A unique owner name: host, pid and a nonce (several per process)."""
-    return '%s:%d:%s' % (host or CONF.host, os.getpid(),
-                         uuid.uuid4().hex[:6])
+    """A unique owner name: host, boot id, pid and a nonce (several per
+    process); see nova.conductor.incarnation for why and the format."""
+    return incarnation.new_owner_name(host or CONF.host)
 
 
 class WorkflowRunner:
@@ -47,6 +51,9 @@ class WorkflowRunner:
 
     def __init__(self, owner=None):
         self.owner = owner or new_owner_name()
+        # Until it stops, no runner of this process takes this owner for
+        # a dead incarnation that had the same pid.
+        incarnation.register(self.owner)
         self._pool = futurist.ThreadPoolExecutor(
             max_workers=CONF.orchestration.max_workers)
         self._lock = threading.Lock()
@@ -198,9 +205,9 @@ class WorkflowRunner:
                         workflow_id)
         except Exception:
             # The engine died (e.g. its writes kept failing). Free the
-            # workflow: the heartbeat renews every lease of this owner, so
-            # left owned it would never be adopted while we live. Freeing
-            # bumps the generation, fencing off anything still running.
+            # workflow so a sweeper adopts it now rather than when its
+            # lease runs out. Freeing bumps the generation, fencing off
+            # anything still running.
             LOG.exception('Workflow %s: engine failed; releasing it for '
                           'adoption', workflow_id)
             self._free(workflow_id, engine.generation)
@@ -244,10 +251,35 @@ class WorkflowRunner:
                                           CONF.orchestration.lease_seconds,
                                           workflow_ids=running)
 
-    def sweep(self):
+    def recover(self):
+        """The first sweep of a starting conductor: free what this
+        host's provably dead incarnations held, then sweep, adopting
+        those at once instead of after their leases run out.
+
+        :returns: ids of the workflows adopted.
+        """
+        freed = self.free_dead_incarnations()
+        # Room for every freed workflow besides the usual candidates.
+        return self.sweep(limit=SWEEP_LIMIT + freed)
+
+    def free_dead_incarnations(self):
+        """Free the unfinished workflows of this host's owners that are
+        provably dead (see nova.conductor.incarnation); -> count."""
+        me = incarnation.parse_owner_name(self.owner)
+        if me is None or me.boot_id is None:
+            return 0  # nothing can be proven with such a name
+        freed = incarnation.free_dead_owners(self.backend, me.host)
+        total = sum(freed.values())
+        if total:
+            LOG.info('Conductor %s adopts now the %d workflow(s) its dead '
+                     'previous incarnation(s) %s held', self.owner, total,
+                     ', '.join(sorted(freed)))
+        return total
+
+    def sweep(self, limit=SWEEP_LIMIT):
         """Adopt workflows nobody runs: lost casts and expired leases."""
         found = self.backend.find_adoptable(
-            CONF.orchestration.sweep_grace_seconds, limit=100)
+            CONF.orchestration.sweep_grace_seconds, limit=limit)
         adopted = [wid for wid in found if self.submit(wid)]
         if adopted:
             LOG.info('Sweeper of %s adopting %d workflow(s): %s',
@@ -268,5 +300,9 @@ class WorkflowRunner:
         for engine in engines:
             engine.stop()
         self._pool.shutdown(wait=wait)
+        if wait:
+            # Nothing runs as this owner any more: a later runner of this
+            # process may free what it still holds (a failed release).
+            incarnation.unregister(self.owner)
         with self._lock:
             return list(self._handed_back)

@@ -1,12 +1,18 @@
 """The conductor's workflow runner."""
 
+import time
+from unittest import mock
+
 import fixtures
 
 from nova import orchestration as orc
 from nova import test
+from nova.conductor import incarnation
+from nova.conductor import manager
 from nova.conductor import runner
 from nova.db import workflows as workflows_db
 from nova.tests import fixtures as nova_fixtures
+from nova.tests.unit.conductor import test_incarnation
 
 FACTORY = 'nova.tests.unit.conductor.test_runner'
 
@@ -54,3 +60,92 @@ class TestRunner(test.TestCase):
                       self.backend.find_adoptable(grace_seconds=3600))
         # And the heartbeat no longer renews it for this owner.
         self.assertEqual(0, self.runner.heartbeat())
+
+
+class TestRecoverAtStart(test.TestCase):
+    """A restarted conductor takes back at once what its dead previous
+    incarnation held, on the real (SQLite) backend."""
+
+    def setUp(self):
+        super().setUp()
+        if incarnation.boot_id() is None:
+            self.skipTest('no kernel boot id here: nothing can be proven')
+        self.useFixture(nova_fixtures.Database())
+        self.backend = workflows_db.get_backend()
+        self.procs = self.useFixture(test_incarnation.Processes())
+        self.dead = self.owner_with_pid(self.procs.gone_pid)
+
+    @staticmethod
+    def owner_with_pid(pid):
+        name = incarnation.parse_owner_name(runner.new_owner_name('host1'))
+        return str(name._replace(pid=pid))
+
+    def held_by(self, owner, lease=30):
+        """A workflow ``owner`` claimed, its lease still running."""
+        workflow_id = orc.Engine.create(FACTORY, backend=self.backend)
+        self.assertIsNotNone(self.backend.claim(workflow_id, owner, lease))
+        return workflow_id
+
+    def start_runner(self):
+        new = runner.WorkflowRunner(runner.new_owner_name('host1'))
+        self.addCleanup(new.stop)
+        return new
+
+    def assert_finished_after_one_adoption(self, workflow_id):
+        deadline = time.monotonic() + 10
+        row = self.backend.get_workflow(workflow_id)
+        while row['state'] != 'SUCCESS' and time.monotonic() < deadline:
+            time.sleep(0.02)
+            row = self.backend.get_workflow(workflow_id)
+        # Freed (an adoption, generation 2), claimed (3), finished.
+        self.assertEqual(('SUCCESS', None, 3, 1), (
+            row['state'], row['owner'], row['generation'],
+            row['adoptions']))
+
+    def test_first_sweep_adopts_a_dead_incarnations_workflows(self):
+        held = [self.held_by(self.dead) for _ in range(3)]
+        new = self.start_runner()
+        self.assertEqual(set(held), set(new.recover()))
+        for workflow_id in held:
+            self.assert_finished_after_one_adoption(workflow_id)
+
+    def test_recovery_is_not_bounded_by_one_sweep(self):
+        self.useFixture(fixtures.MockPatch(
+            'nova.conductor.runner.SWEEP_LIMIT', 2))
+        held = [self.held_by(self.dead) for _ in range(5)]
+        self.assertEqual(set(held), set(self.start_runner().recover()))
+
+    def test_live_or_foreign_owners_keep_their_leases(self):
+        others = [
+            self.held_by(self.owner_with_pid(self.procs.live.pid)),
+            self.held_by(self.dead.replace('host1:', 'host2:', 1)),
+            self.held_by('host1:%d:abcdef' % self.procs.gone_pid),
+        ]
+        self.assertEqual([], self.start_runner().recover())
+        for workflow_id in others:
+            row = self.backend.get_workflow(workflow_id)
+            self.assertEqual((1, 0), (row['generation'], row['adoptions']))
+
+    def test_runner_of_this_process_that_stopped(self):
+        # Same pid, another nonce: once stopped it runs nothing any more.
+        earlier = runner.WorkflowRunner(runner.new_owner_name('host1'))
+        self.addCleanup(earlier.stop)
+        held = self.held_by(earlier.owner)
+        new = self.start_runner()
+        self.assertEqual([], new.recover())  # alive in this process
+        earlier.stop()
+        self.assertEqual([held], new.recover())
+        self.assert_finished_after_one_adoption(held)
+
+    def test_first_periodic_sweep_recovers_until_it_succeeds(self):
+        held = self.held_by(self.dead)
+        conductor = manager.ConductorManager('host1')
+        self.addCleanup(conductor.runner.stop)
+        sweep = [task for task in conductor.periodic_tasks()
+                 if task.__name__ == 'sweep'][0]
+        with mock.patch.object(self.backend, 'stats',
+                               side_effect=RuntimeError('DB down')):
+            self.assertRaises(RuntimeError, sweep)
+        self.assertEqual(self.dead, self.backend.get_workflow(held)['owner'])
+        sweep()
+        self.assert_finished_after_one_adoption(held)

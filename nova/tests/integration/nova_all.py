@@ -1,0 +1,143 @@
+"""nova-all as a process a test starts, kills -9 and starts again.
+
+Each :class:`NovaAll` has its own state directory (SQLite database,
+fake instances), port and log; every start runs the console script
+``nova-all --config-file X`` as a user would, in its own process group
+(:class:`nova.tests.integration.harness.ServiceProcess`), and every
+process is killed at cleanup. Nothing but the local machine is needed.
+"""
+
+import json
+import os
+import socket
+import sqlite3
+import urllib.request
+
+import fixtures
+
+from nova.tests.integration import harness
+
+IMAGE = '70a599e0-31e7-49b7-b260-868f441e862b'
+
+#: Seconds nova-all gets to listen on its port.
+START_TIMEOUT = 60
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class NovaAll(fixtures.Fixture):
+    """nova-all on a state directory and port of its own.
+
+    ``options`` ({group: {option: value}}) go into its config file.
+    """
+
+    def __init__(self, options=None):
+        super().__init__()
+        self.options = options or {}
+        self.processes = []
+        self._log_offsets = {}
+
+    def _setUp(self):
+        self.state_path = self.useFixture(fixtures.TempDir()).path
+        self.port = _free_port()
+        self.db_path = os.path.join(self.state_path, 'nova.sqlite')
+        self.log_path = os.path.join(self.state_path, 'nova-all.log')
+        self.config_file = os.path.join(self.state_path, 'nova.conf')
+        groups = {'DEFAULT': {'state_path': self.state_path,
+                              'osapi_compute_listen_port': self.port}}
+        for group, values in self.options.items():
+            groups.setdefault(group, {}).update(values)
+        with open(self.config_file, 'w') as f:
+            for group, values in groups.items():
+                f.write('[%s]\n' % group)
+                for name, value in values.items():
+                    f.write('%s = %s\n' % (name, value))
+        self.addCleanup(self._kill_all)
+
+    def _kill_all(self):
+        for proc in self.processes:
+            proc.cleanup()
+
+    @property
+    def process(self):
+        """The latest nova-all process started."""
+        return self.processes[-1]
+
+    def start(self, wait=True):
+        """Start nova-all; return its process, once it serves the API
+        unless not ``wait`` (then see :meth:`wait_listening`)."""
+        offset = 0
+        if os.path.exists(self.log_path):
+            with open(self.log_path, errors='replace') as f:
+                offset = len(f.read())  # in characters, as log_text()
+        env = dict(os.environ, PYTHONUNBUFFERED='1')
+        env.pop('OS_TEST_TIMEOUT', None)
+        proc = harness.ServiceProcess(
+            'nova-all', socket.gethostname(),
+            [os.path.join(harness.BIN_DIR, 'nova-all'), '--config-file',
+             self.config_file], self.log_path, env)
+        self._log_offsets[proc.pid] = offset
+        self.processes.append(proc)
+        if wait:
+            self.wait_listening(proc)
+        return proc
+
+    def log_of(self, proc):
+        """What nova-all process ``proc`` logged (the log file is shared
+        by every start)."""
+        return proc.log_text()[self._log_offsets[proc.pid]:]
+
+    def wait_listening(self, proc):
+        """Wait until nova-all process ``proc`` serves the compute API."""
+        def listening():
+            if not proc.alive:
+                raise AssertionError('nova-all exited with %s:\n%s' % (
+                    proc.popen.returncode, proc.log_tail()))
+            return 'compute API at' in self.log_of(proc)
+
+        harness.wait_until(listening, START_TIMEOUT, interval=0.05,
+                           message=lambda: proc.log_tail())
+
+    # -- the compute API -------------------------------------------------
+    def request(self, method, path, body=None, project='it-project'):
+        """JSON of ``method`` ``/v2.1<path>`` as a user of ``project``."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            'http://127.0.0.1:%d/v2.1%s' % (self.port, path), data=data,
+            method=method, headers={'X-Auth-Token': 'it:%s' % project,
+                                    'Content-Type': 'application/json'})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            text = resp.read()
+        return json.loads(text) if text else None
+
+    def boot(self, count, name='restart', project='it-project'):
+        """Boot ``count`` servers, one request each; return their ids."""
+        return [self.request('POST', '/servers', {'server': {
+            'name': '%s-%d' % (name, index), 'imageRef': IMAGE,
+            'flavorRef': '1'}}, project=project)['server']['id']
+            for index in range(count)]
+
+    # -- observation -----------------------------------------------------
+    def query(self, sql, *params):
+        """Rows (sqlite3.Row) of ``sql`` on nova-all's SQLite database."""
+        conn = sqlite3.connect(self.db_path, timeout=30)
+        try:
+            conn.row_factory = sqlite3.Row
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def boots(self, uuid):
+        """Lines in the fake hypervisor's console.log of ``uuid``."""
+        path = os.path.join(self.state_path, 'instances', uuid,
+                            'console.log')
+        try:
+            with open(path) as f:
+                return len(f.read().splitlines())
+        except FileNotFoundError:
+            return 0
+
