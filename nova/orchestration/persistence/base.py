@@ -131,8 +131,12 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def claim(self, workflow_id, owner, lease_seconds):
+    def claim(self, workflow_id, owner, lease_seconds, generation=None):
         """Take ownership if free (owner NULL) or its lease expired.
+
+        With ``generation``, only while the row still has it: a caller
+        that decided from what it read (a completion checking its token)
+        claims only if nothing was written since.
 
         A live lease is never taken over, not even by the same owner name: a
         duplicate request must not fence the engine already running it.

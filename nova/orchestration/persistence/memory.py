@@ -67,11 +67,13 @@ class MemoryBackend(base.Backend):
             }
         return row['generation']
 
-    def claim(self, workflow_id, owner, lease_seconds):
+    def claim(self, workflow_id, owner, lease_seconds, generation=None):
         with self._lock:
             row = self._get(workflow_id)
             now = self._now()
-            if row['state'] in states.WORKFLOW_TERMINAL:
+            if row['state'] in states.WORKFLOW_TERMINAL or (
+                generation is not None and row['generation'] != generation
+            ):
                 return None
             if not (
                 row['owner'] is None

@@ -261,6 +261,9 @@ class SQLBackend(OperatorQueries, base.Backend):
                 (W.c.updated_at, c.now),
             )
         )
+        self._claim_fenced = self._claim.where(
+            W.c.generation == bp('b_gen')
+        )
         self._sel_claimed = sa.select(W.c.generation, W.c.adoptions).where(
             W.c.id == bp('b_id')
         )
@@ -409,15 +412,18 @@ class SQLBackend(OperatorQueries, base.Backend):
                 write(conn)
         return 1 if owner else 0
 
-    def claim(self, workflow_id, owner, lease_seconds):
+    def claim(self, workflow_id, owner, lease_seconds, generation=None):
         params = {
             'b_id': workflow_id,
             'b_owner': owner,
             'b_lease': self._clock.offset(lease_seconds),
             **self._clock.params(),
         }
+        stmt = self._claim
+        if generation is not None:
+            stmt, params['b_gen'] = self._claim_fenced, generation
         with self._schema_check, self.engine.begin() as conn:
-            if conn.execute(self._claim, params).rowcount != 1:
+            if conn.execute(stmt, params).rowcount != 1:
                 if (
                     conn.execute(
                         self._sel_guard, {'b_id': workflow_id}
