@@ -278,7 +278,8 @@ def ours_unordered_sleep(sleepers, seconds, executor=None):
     flow = orc.UnorderedFlow('sleepers').add(
         *[Sleep('s%d' % i, seconds) for i in range(sleepers)]
     )
-    return _timed(lambda: orc.Engine(flow, executor=executor).run())
+    policy = orc.EnginePolicy(executor=executor)
+    return _timed(lambda: orc.Engine(flow, policy=policy).run())
 
 
 # -- TaskFlow -----------------------------------------------------------------

@@ -115,7 +115,7 @@ class WorkflowRunner:
         try:
             engine = orc.Engine.load(workflow_id, self.backend,
                                      owner=self.owner, listeners=listeners,
-                                     **workflows_db.engine_options())
+                                     policy=workflows_db.engine_policy())
         except orc.OwnershipLost as exc:
             LOG.debug('Workflow %s not claimed: %s', workflow_id, exc)
             return
@@ -154,7 +154,7 @@ class WorkflowRunner:
                     workflow_id, task_name, token, self.backend,
                     result=result, failure=failure, owner=self.owner,
                     run=False, listeners=listeners,
-                    **workflows_db.engine_options())
+                    policy=workflows_db.engine_policy())
             except orc.WorkflowFailed as exc:
                 self._mark_target_error(row, store, exc)
                 return

@@ -32,14 +32,14 @@ def get_backend():
         return _backend
 
 
-def engine_options():
-    """Keyword arguments of Engine.load/resume from [orchestration]."""
+def engine_policy():
+    """The EnginePolicy of [orchestration]."""
     opts = CONF.orchestration
-    return {'executor': opts.executor,
-            'lease_seconds': opts.lease_seconds,
-            'max_adoptions': opts.max_adoptions,
-            'result_size_limit': opts.result_size_limit,
-            'max_workers': opts.max_workers}
+    return orc.EnginePolicy(lease_seconds=opts.lease_seconds,
+                            max_adoptions=opts.max_adoptions,
+                            result_size_limit=opts.result_size_limit,
+                            executor=opts.executor,
+                            max_workers=opts.max_workers)
 
 
 def active_workflows(target_id, name=None):

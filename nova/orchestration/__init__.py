@@ -10,6 +10,7 @@ from nova.orchestration import retry
 from nova.orchestration import states
 from nova.orchestration.describe import describe_workflow
 from nova.orchestration.engine import Engine
+from nova.orchestration.engine import EnginePolicy
 from nova.orchestration.engine import Event
 from nova.orchestration.exceptions import Aborted
 from nova.orchestration.exceptions import FlowChanged
@@ -48,6 +49,7 @@ def request_abort(workflow_id, backend):
 __all__ = [
     'Aborted',
     'Engine',
+    'EnginePolicy',
     'Event',
     'Failure',
     'FlowChanged',

@@ -1,28 +1,40 @@
-"""Engine: validate, persist, claim, run, resume and complete workflows."""
+"""Engine: validate, persist, claim, run, resume and complete workflows.
+
+An engine is composed of small parts, each with a narrow job: a Journal
+(rows, dirty state, the fenced write), Values (results and arguments), a
+Scheduler (ready, in-flight and waiting steps), a Reverter (failures,
+decisions, revert passes) and the RunLoop that moves between them through
+a declared table of phases. This module only builds them and offers the
+public API.
+"""
 
 import json
 import logging
 import os
 import socket
-import time
 import uuid
 
 from nova.orchestration import factory as factory_mod
 from nova.orchestration import states
 from nova.orchestration._compiler import compile_flow
-from nova.orchestration.engine import _executors
-from nova.orchestration.engine._restore import RestoreMixin
-from nova.orchestration.engine._runtime import Runtime
-from nova.orchestration.engine._runtime import _Job
+from nova.orchestration.engine._journal import Journal
+from nova.orchestration.engine._loop import RunLoop
+from nova.orchestration.engine._policy import DEFAULT_POLICY
+from nova.orchestration.engine._pool import work_pool
+from nova.orchestration.engine._restorer import restore
+from nova.orchestration.engine._reverter import Reverter
+from nova.orchestration.engine._scheduler import Scheduler
+from nova.orchestration.engine._values import Values
 from nova.orchestration.exceptions import FlowChanged
 from nova.orchestration.exceptions import NotSerializable
+from nova.orchestration.exceptions import OrchestrationError
 from nova.orchestration.exceptions import OwnershipLost
 from nova.orchestration.exceptions import ResultTooLarge
 from nova.orchestration.exceptions import UnknownFactory
 from nova.orchestration.exceptions import WorkflowFailed
 from nova.orchestration.failure import Failure
+from nova.orchestration.persistence.base import EXPIRED_LEASE
 from nova.orchestration.persistence.base import STORE_SIZE_FACTOR
-from nova.orchestration.persistence.base import AbortRequested
 from nova.orchestration.persistence.memory import MemoryBackend
 
 LOG = logging.getLogger(__name__)
@@ -31,17 +43,13 @@ _default_owner = None
 
 
 def default_owner():
-    """'host:pid:token', this process's owner name (what the conductor's
-    heartbeat passes to extend_leases). The random token makes a restarted
-    process a new owner: it adopts its old workflows once their leases
-    expire, like any other owner."""
+    """'host:pid:token', this process's owner name. The random token makes
+    a restarted process a new owner: it adopts its old workflows once
+    their leases expire, like any other owner."""
     global _default_owner
     if _default_owner is None:
         _default_owner = '%s:%d:%s' % (
-            socket.gethostname(),
-            os.getpid(),
-            uuid.uuid4().hex[:8],
-        )
+            socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
     return _default_owner
 
 
@@ -56,429 +64,383 @@ def _resolve_flow(flow, store):
     return flow, getattr(flow, '_factory', None)
 
 
-class Engine(RestoreMixin, Runtime):
+def _encode_store(store, secret, limit):
+    persisted = {k: v for k, v in store.items() if k not in secret}
+    if secret:
+        persisted[SECRET_KEY] = sorted(secret)
+    try:
+        text = json.dumps(persisted, separators=(',', ':'))
+    except (TypeError, ValueError) as e:
+        raise NotSerializable(
+            'workflow store is not JSON serializable (%s); '
+            'mark such inputs secret or convert them' % e) from None
+    if len(text) > limit * STORE_SIZE_FACTOR:
+        raise ResultTooLarge('workflow store is %d bytes, over the %d bytes '
+                             'cap' % (len(text), limit * STORE_SIZE_FACTOR))
+    return text
+
+
+def _waits_for(loaded, task_name, token):
+    """True when the rows show a running workflow whose ``task_name``
+    waits for ``token``."""
+    row, tasks = loaded
+    if row['state'] != states.RUNNING:
+        return False
+    for t in tasks:
+        if t['name'] == task_name:
+            if t['state'] != states.RUNNING or not t['result']:
+                return False
+            data = json.loads(t['result'])
+            return isinstance(data, dict) and data.get('__pending__') == token
+    return False
+
+
+class Engine:
     """Runs one workflow: a flow plus its store, persisted in a backend.
 
     ``Engine(flow, store=..., backend=...)`` validates everything first
-    (missing
-    requirements, duplicate names, cycles, store encoding, a registered
-    factory when the backend is durable) and only then writes the workflow and
-    its task rows in one transaction, claimed by ``owner``. ``run()`` returns
-    on SUCCESS (or with ``waiting`` set when steps returned Pending) and raises
-    WorkflowFailed once reverted (state REVERTED, or FAILED when a revert
-    failed). ``flow`` may also be a registered factory name (or (name,
-    version)).
+    (missing requirements, duplicate names, cycles, store encoding, a
+    registered factory when the backend is durable) and only then writes
+    the workflow and its task rows in one transaction, claimed by
+    ``owner``. ``run()`` returns on SUCCESS (or with ``waiting`` set when
+    steps returned Pending) and raises WorkflowFailed once reverted (state
+    REVERTED, or FAILED when a revert failed). ``flow`` may also be a
+    registered factory name (or (name, version)). ``policy`` (an
+    EnginePolicy) holds every option.
 
     Secrets: store keys in ``secret`` stay in memory only; they are never
-    written nor logged. After a resume they are absent unless given again via
-    ``Engine.load(..., secrets={...})``: a task with that argument optional
-    runs with its default, a task requiring it fails with MissingRequirement
-    (a revert gets None for it).
+    written nor logged. After a resume they are absent unless given again
+    via ``Engine.load(..., secrets={...})``: a task with that argument
+    optional runs with its default, a task requiring it fails with
+    MissingRequirement (a revert gets None for it).
     """
 
-    def __init__(
-        self,
-        flow,
-        store=None,
-        backend=None,
-        executor=None,
-        listeners=(),
-        owner=None,
-        secret=(),
-        name=None,
-        target=None,
-        request_id=None,
-        project_id=None,
-        user_id=None,
-        workflow_id=None,
-        lease_seconds=30,
-        result_size_limit=None,
-        max_workers=None,
-        resumable=None,
-    ):
-        self._configure(
-            backend,
-            executor,
-            listeners,
-            owner,
-            lease_seconds,
-            result_size_limit,
-            max_workers,
-        )
-        wf, tasks = self._prepare(
-            flow,
-            store,
-            secret,
-            name,
-            target,
-            request_id,
-            project_id,
-            user_id,
-            workflow_id,
-            resumable,
-        )
-        self._generation = self._backend.create_workflow(
-            wf, tasks, owner=self.owner, lease_seconds=self._lease_seconds
-        )
-        self._owned = True
+    def __init__(self, flow, store=None, backend=None, *, policy=None,
+                 listeners=(), owner=None, secret=(), name=None, target=None,
+                 request_id=None, project_id=None, user_id=None,
+                 workflow_id=None, resumable=None):
+        backend = backend if backend is not None else MemoryBackend()
+        policy = policy or DEFAULT_POLICY
+        compiled, store, wf, tasks = self._prepare(
+            flow, store, backend, policy, secret, resumable,
+            dict(id=workflow_id, name=name, target=target,
+                 request_id=request_id, project_id=project_id,
+                 user_id=user_id))
+        self._assemble(backend, policy, compiled, store, wf['id'], wf['name'],
+                       listeners, owner)
+        since = policy.clock.monotonic()
+        self._journal.own(backend.create_workflow(
+            wf, tasks, owner=self.owner, lease_seconds=policy.lease_seconds),
+            since)
 
     # -- construction --------------------------------------------------------
-    def _configure(
-        self,
-        backend,
-        executor,
-        listeners,
-        owner,
-        lease_seconds,
-        result_size_limit,
-        max_workers,
-    ):
-        self._backend = backend if backend is not None else MemoryBackend()
-        if executor is None or isinstance(executor, str):
-            executor = _executors.shared_executor(
-                executor or 'threads', max_workers
-            )
-        self._executor = executor
-        self._listeners = list(listeners or ())
-        self.owner = owner or default_owner()
-        self._lease_seconds = lease_seconds
-        self._limit = result_size_limit or self._backend.result_size_limit
-        self._owned = False
-        # Claims (create_workflow, claim) set a fresh lease.
-        self._lease_renewed = time.monotonic()
-
-    def _prepare(
-        self,
-        flow,
-        store,
-        secret,
-        name,
-        target,
-        request_id,
-        project_id,
-        user_id,
-        workflow_id,
-        resumable,
-    ):
+    @staticmethod
+    def _prepare(flow, store, backend, policy, secret, resumable, meta):
+        """Validate -> (compiled flow, store, workflow row, task rows)."""
         store = dict(store or {})
-        secret = frozenset(secret or ())
         flow, info = _resolve_flow(flow, store)
-        self._compiled = compile_flow(flow, store.keys())
+        compiled = compile_flow(flow, store.keys())
         if resumable is None:
-            resumable = not isinstance(self._backend, MemoryBackend)
+            resumable = not isinstance(backend, MemoryBackend)
         if resumable and info is None:
             raise UnknownFactory(
                 'flow %r is not built by a registered flow_factory, so no '
                 'other process could resume it; register one '
-                '(orc.flow_factory) or '
-                'pass resumable=False' % getattr(flow, 'name', flow)
-            )
-        persisted = {k: v for k, v in store.items() if k not in secret}
-        if secret:
-            persisted[SECRET_KEY] = sorted(secret)
-        try:
-            store_text = json.dumps(persisted, separators=(',', ':'))
-        except (TypeError, ValueError) as e:
-            raise NotSerializable(
-                'workflow store is not JSON serializable (%s); '
-                'mark such inputs secret or convert them' % e
-            ) from None
-        if len(store_text) > self._limit * STORE_SIZE_FACTOR:
-            raise ResultTooLarge(
-                'workflow store is %d bytes, over the %d bytes cap'
-                % (len(store_text), self._limit * STORE_SIZE_FACTOR)
-            )
-        self.workflow_id = workflow_id or str(uuid.uuid4())
-        self.name = name or getattr(flow, 'name', None) or self.workflow_id
-        self._store = store
-        self._wf_state = states.PENDING
-        self._init_state()
-        target_type, target_id = target if target else (None, None)
+                '(orc.flow_factory) or pass resumable=False'
+                % getattr(flow, 'name', flow))
+        limit = policy.result_size_limit or backend.result_size_limit
+        text = _encode_store(store, frozenset(secret or ()), limit)
+        workflow_id = meta['id'] or str(uuid.uuid4())
+        target_type, target_id = meta['target'] or (None, None)
         wf = {
-            'id': self.workflow_id,
-            'name': self.name,
+            'id': workflow_id,
+            'name': meta['name'] or getattr(flow, 'name', None)
+            or workflow_id,
             'factory': info.name if info else None,
             'factory_version': info.version if info else None,
             'state': states.PENDING,
-            'store': store_text,
+            'store': text,
             'target_type': target_type,
             'target_id': target_id,
-            'request_id': request_id,
-            'project_id': project_id,
-            'user_id': user_id,
+            'request_id': meta['request_id'],
+            'project_id': meta['project_id'],
+            'user_id': meta['user_id'],
         }
-        return wf, [(n.name, n.index) for n in self._compiled.nodes]
+        return compiled, store, wf, [(n.name, n.index) for n in
+                                     compiled.nodes]
+
+    def _assemble(self, backend, policy, compiled, store, workflow_id, name,
+                  listeners, owner):
+        self._backend = backend
+        self._compiled = compiled
+        self.workflow_id = workflow_id
+        self.name = name
+        self.owner = owner or default_owner()
+        limit = policy.result_size_limit or backend.result_size_limit
+        journal = Journal(backend, policy, workflow_id, name,
+                          [n.name for n in compiled.nodes], listeners)
+        values = Values(compiled, store, limit)
+        scheduler = Scheduler(
+            compiled, work_pool(policy.executor, policy.max_workers),
+            policy.clock, journal.lease_is_fresh)
+        reverter = Reverter(compiled, journal, values, scheduler)
+        self._journal, self._values = journal, values
+        self._scheduler, self._reverter = scheduler, reverter
+        self._loop = RunLoop(compiled, journal, values, scheduler, reverter)
 
     @classmethod
-    def create(
-        cls,
-        flow,
-        store=None,
-        backend=None,
-        connection=None,
-        secret=(),
-        name=None,
-        target=None,
-        request_id=None,
-        project_id=None,
-        user_id=None,
-        workflow_id=None,
-        result_size_limit=None,
-        resumable=None,
-    ):
+    def create(cls, flow, store=None, backend=None, connection=None,
+               secret=(), name=None, target=None, request_id=None,
+               project_id=None, user_id=None, workflow_id=None,
+               result_size_limit=None, resumable=None):
         """Validate and write a workflow without claiming nor running it.
 
-        Returns the workflow id. With ``connection`` (an SQLAlchemy Connection
-        in the caller's transaction) the rows commit with the caller's own
-        writes (e.g. nova-api's instance row); a conductor later runs it with
-        ``Engine.resume(workflow_id, backend)``. Secrets are not kept.
+        Returns the workflow id. With ``connection`` (an SQLAlchemy
+        Connection in the caller's transaction) the rows commit with the
+        caller's own writes (e.g. nova-api's instance row); a conductor
+        later runs it with ``Engine.resume(workflow_id, backend)``.
+        Secrets are not kept.
         """
-        self = cls.__new__(cls)
-        self._configure(
-            backend, 'threads', (), None, 30, result_size_limit, None
-        )
-        wf, tasks = self._prepare(
-            flow,
-            store,
-            secret,
-            name,
-            target,
-            request_id,
-            project_id,
-            user_id,
-            workflow_id,
-            resumable,
-        )
-        self._backend.create_workflow(wf, tasks, connection=connection)
-        return self.workflow_id
+        backend = backend if backend is not None else MemoryBackend()
+        policy = DEFAULT_POLICY.replace(result_size_limit=result_size_limit)
+        _, _, wf, tasks = cls._prepare(
+            flow, store, backend, policy, secret, resumable,
+            dict(id=workflow_id, name=name, target=target,
+                 request_id=request_id, project_id=project_id,
+                 user_id=user_id))
+        backend.create_workflow(wf, tasks, connection=connection)
+        return wf['id']
 
     @classmethod
-    def load(
-        cls,
-        workflow_id,
-        backend,
-        owner=None,
-        executor=None,
-        listeners=(),
-        secrets=None,
-        lease_seconds=30,
-        max_adoptions=None,
-        result_size_limit=None,
-        max_workers=None,
-    ):
-        """Claim a persisted workflow and rebuild its engine (does not run it).
+    def load(cls, workflow_id, backend, *, policy=None, owner=None,
+             listeners=(), secrets=None):
+        """Claim a persisted workflow and rebuild its engine (does not run
+        it).
 
-        The flow is rebuilt by its registered factory; its steps must match the
-        rows by name and position (else FlowChanged, nothing written). Raises
-        OwnershipLost when another owner holds a live lease, WorkflowFailed
-        when
-        the workflow was adopted more than ``max_adoptions`` times (it is set
-        FAILED: a poison workflow must not cycle between conductors forever).
+        The flow is rebuilt by its registered factory; its steps must match
+        the rows by name and position (else FlowChanged, nothing written).
+        Raises OwnershipLost when another owner holds a live lease, and
+        WorkflowFailed when the workflow was adopted more than
+        ``policy.max_adoptions`` times (it is set FAILED: a poison workflow
+        must not cycle between conductors forever). A finished workflow
+        gives a read-only engine whose ``run()`` returns or raises its
+        outcome.
         """
-        row, tasks = backend.load(workflow_id)
+        return cls._load(workflow_id, backend, policy, owner, listeners,
+                         secrets)
+
+    @classmethod
+    def _load(cls, workflow_id, backend, policy, owner, listeners, secrets,
+              loaded=None):
+        """``load``; with ``loaded`` (rows just read), claim only if the
+        workflow is still at the generation read (else OwnershipLost)."""
+        policy = policy or DEFAULT_POLICY
+        row, tasks = loaded or backend.load(workflow_id)
+        expect = row['generation'] if loaded else None
         if not row['factory']:
             raise UnknownFactory(
-                'workflow %s was not created from a flow factory '
-                'and cannot be resumed' % workflow_id
-            )
+                'workflow %s was not created from a flow factory and cannot '
+                'be resumed' % workflow_id)
         info = factory_mod.lookup(row['factory'], row['factory_version'])
         store = json.loads(row['store'] or '{}')
         secret_names = store.pop(SECRET_KEY, [])
         if secrets:
             store.update(secrets)
-        flow = factory_mod.build_flow(info, store)
-        compiled = compile_flow(flow, set(store) | set(secret_names))
-        if tasks:
-            have = [(t['name'], t['position']) for t in tasks]
-            want = [(n.name, n.index) for n in compiled.nodes]
-            if have != want:
-                raise FlowChanged(
-                    'workflow %s: factory %s v%s now builds steps %s but the '
-                    'workflow has %s; keep the old factory version registered '
-                    'to resume it'
-                    % (
-                        workflow_id,
-                        info.name,
-                        info.version,
-                        [n for n, _ in want],
-                        [n for n, _ in have],
-                    )
-                )
+        compiled = compile_flow(factory_mod.build_flow(info, store),
+                                set(store) | set(secret_names))
+        have = [(t['name'], t['position']) for t in tasks]
+        want = [(n.name, n.index) for n in compiled.nodes]
+        if tasks and have != want:
+            raise FlowChanged(
+                'workflow %s: factory %s v%s now builds steps %s but the '
+                'workflow has %s; keep the old factory version registered '
+                'to resume it' % (workflow_id, info.name, info.version,
+                                  [n for n, _ in want], [n for n, _ in have]))
         self = cls.__new__(cls)
-        self._configure(
-            backend,
-            executor,
-            listeners,
-            owner,
-            lease_seconds,
-            result_size_limit,
-            max_workers,
-        )
-        claimed = backend.claim(workflow_id, self.owner, lease_seconds)
-        adoptions = 0
+        self._assemble(backend, policy, compiled, store, workflow_id,
+                       row['name'], listeners, owner)
+        since = policy.clock.monotonic()
+        claimed = backend.claim(workflow_id, self.owner, policy.lease_seconds,
+                                generation=expect)
         if claimed is None:
             row, tasks = backend.load(workflow_id)
             if row['state'] not in states.WORKFLOW_TERMINAL:
                 raise OwnershipLost(
                     'workflow %s is held by %s until %s'
-                    % (workflow_id, row['owner'], row['lease_expires_at'])
-                )
-            # Finished: a read-only engine whose run() returns or raises the
-            # outcome.
-            self._generation = row['generation']
-        else:
-            self._generation, adoptions = claimed
-            self._owned = True
-            row, tasks = backend.load(workflow_id)
-        self.workflow_id = workflow_id
-        self.name = row['name']
-        self._compiled = compiled
-        self._store = store
-        self._wf_state = row['state']
-        self._init_state()
-        if tasks:
-            self._restore(tasks)
-        else:
-            self._new_tasks = [
-                dict(r, workflow_id=workflow_id, position=i)
-                for i, r in enumerate(self._rows)
-            ]
-        if max_adoptions is not None and adoptions > max_adoptions:
-            self._poison(adoptions, max_adoptions)
-        if row['abort_requested'] and self._wf_state in (
-            states.PENDING,
-            states.RUNNING,
-        ):
-            self._begin_abort()
+                    % (workflow_id, row['owner'], row['lease_expires_at']),
+                    workflow_id=workflow_id, owner=row['owner'],
+                    current_generation=row['generation'],
+                    lease_expires_at=row['lease_expires_at'])
+            self._journal.generation = row['generation']
+            self._journal.state = row['state']
+            restore(self._loop, tasks, row['failure'])
+            return self
+        generation, adoptions = claimed
+        self._journal.own(generation, since)
+        try:
+            self._take_over(backend.load(workflow_id), adoptions,
+                            policy.max_adoptions)
+        except WorkflowFailed:
+            raise
+        except Exception:
+            # Invariant I3: never leave a claimed workflow held by nobody
+            # running it.
+            self._give_up('could not be restored after its claim')
+            raise
         return self
+
+    def _take_over(self, loaded, adoptions, max_adoptions):
+        row, tasks = loaded
+        journal = self._journal
+        journal.state = row['state']
+        if max_adoptions is not None and adoptions > max_adoptions:
+            self._reverter.restore_reasons(row['failure'])
+            self._poison(adoptions, max_adoptions)
+        if tasks:
+            restore(self._loop, tasks, row['failure'])
+        else:
+            journal.insert_all()
+        if row['abort_requested'] and journal.state in (
+                states.PENDING, states.RUNNING):
+            self._reverter.abort()
+
+    def _poison(self, adoptions, max_adoptions):
+        """Set FAILED, whatever else was asked (an abort included)."""
+        journal, reverter = self._journal, self._reverter
+        reverter.failures['adoptions'] = Failure.from_exception(
+            OrchestrationError(
+                'workflow %s was adopted %d times (max_adoptions %d): set '
+                'FAILED for an operator instead of cycling between owners'
+                % (self.workflow_id, adoptions, max_adoptions)))
+        journal.workflow('poison')
+        journal.set(failure=reverter.summary(),
+                    finished_at=journal.policy.clock.utcnow())
+        journal.save(release=True, check_abort=False)
+        raise WorkflowFailed(self.workflow_id, journal.state,
+                             reverter.failures)
+
+    def _give_up(self, why):
+        """After an unexpected error: stop, and free the workflow (fenced,
+        counted as an adoption) so another owner takes it at once."""
+        LOG.exception('workflow %s: engine stopped (%s); freeing it for '
+                      'adoption', self.workflow_id, why)
+        self._loop.abandon()
+        policy = self._journal.policy
+        for attempt in range(policy.save_attempts):
+            try:
+                self._backend.free(self.workflow_id, self._journal.generation)
+                return
+            except Exception:
+                LOG.warning('workflow %s: could not be freed',
+                            self.workflow_id, exc_info=True)
+                policy.clock.sleep(policy.save_retry_delay * (attempt + 1))
+        LOG.error('workflow %s: could not be freed; its lease runs out '
+                  'instead', self.workflow_id)
 
     # -- running -------------------------------------------------------------
     def run(self):
-        """Run to the end (or until only Pending steps remain); see the class
-        doc."""
-        if self._wf_state in states.WORKFLOW_TERMINAL:
+        """Run to the end (or until only Pending steps remain); see the
+        class doc."""
+        journal = self._journal
+        if journal.state in states.WORKFLOW_TERMINAL:
             return self._terminal_result()
-        if not self._owned:
+        if not journal.owned:
             raise OwnershipLost(
                 'workflow %s: this engine does not own it (anymore)'
-                % self.workflow_id
-            )
-        if self._wf_state == states.PENDING and not self._aborting:
-            self._wf_event('start')
+                % self.workflow_id, workflow_id=self.workflow_id,
+                generation=journal.generation)
+        if journal.state == states.PENDING and not self._reverter.abort_due:
+            journal.workflow('start')
         try:
-            self._loop()
-        except (WorkflowFailed, AbortRequested):
+            self._loop.run()
+        except WorkflowFailed:
             raise
         except OwnershipLost:
-            LOG.warning(
-                'workflow %s: ownership lost (generation %s); stopping '
-                'with no further action',
-                self.workflow_id,
-                self._generation,
-            )
-            self._abandon()
+            LOG.warning('workflow %s: ownership lost (generation %s); '
+                        'stopping with no further action', self.workflow_id,
+                        journal.generation)
+            self._loop.abandon()
+            raise
+        except Exception:
+            self._give_up('unexpected error')
             raise
         except BaseException:
-            LOG.exception(
-                'workflow %s: engine stopped; it resumes when adopted',
-                self.workflow_id,
-            )
-            self._abandon()
+            self._loop.abandon()
             raise
         return self
 
     def _terminal_result(self):
-        if self._wf_state == states.SUCCESS:
+        if self._journal.state == states.SUCCESS:
             return self
-        failures = {
-            self._rows[i]['name']: f for i, f in enumerate(self._fail) if f
-        }
-        raise WorkflowFailed(self.workflow_id, self._wf_state, failures)
-
-    def _finish(self):
-        prev = self._wf_state
-        try:
-            return super()._finish()
-        except AbortRequested:
-            # The abort arrived just before the final write: honour it.
-            self._wf_state = prev
-            self._wf_dirty.pop('state', None)
-            self._wf_dirty.pop('finished_at', None)
-            self._begin_abort()
-            return None
+        raise WorkflowFailed(self.workflow_id, self._journal.state,
+                             self.failures)
 
     @classmethod
-    def resume(cls, workflow_id, backend, owner=None, **kwargs):
+    def resume(cls, workflow_id, backend, **kwargs):
         """Claim, rebuild and run a persisted workflow; returns the engine.
 
         SUCCESS steps are skipped with their stored results; a step found
         RUNNING is re-executed if idempotent, else failed (interrupted) and
         reverted; a REVERTING workflow resumes its revert.
         """
-        engine = cls.load(workflow_id, backend, owner=owner, **kwargs)
-        return engine.run()
+        return cls.load(workflow_id, backend, **kwargs).run()
 
     @classmethod
-    def complete(
-        cls,
-        workflow_id,
-        task_name,
-        token,
-        backend,
-        result=None,
-        failure=None,
-        owner=None,
-        run=True,
-        **kwargs,
-    ):
-        """Record the completion of a Pending step and continue the workflow.
+    def complete(cls, workflow_id, task_name, token, backend, result=None,
+                 failure=None, *, run=True, policy=None, owner=None,
+                 listeners=(), secrets=None):
+        """Record the completion of a Pending step and continue the
+        workflow.
 
-        Accepted only while that step is still RUNNING with ``token``. Returns
-        the engine (after running when ``run``), or None when the completion
-        is stale or the workflow is held by a live owner (try again later).
+        Accepted at most once, only while that step is still RUNNING with
+        ``token`` (invariant I5): a duplicate, stale or late completion
+        changes nothing at all, not even the lease. Returns the engine
+        (after running when ``run``), or None when the completion is stale
+        or the workflow is held by a live owner (try again later).
         """
+        loaded = backend.load(workflow_id)
+        if not _waits_for(loaded, task_name, token):
+            LOG.info('workflow %s: stale completion of %s (token %s) '
+                     'ignored', workflow_id, task_name, token)
+            return None
         try:
-            engine = cls.load(workflow_id, backend, owner=owner, **kwargs)
+            # Claimed only if nothing was written since the check.
+            engine = cls._load(workflow_id, backend, policy, owner,
+                               listeners, secrets, loaded=loaded)
         except OwnershipLost:
             return None
-        node = engine._compiled.by_name.get(task_name)
-        waiting = engine._waiting.get(node.index) if node is not None else None
-        if waiting is None or waiting[0] != token:
-            LOG.info(
-                'workflow %s: stale completion of %s (token %s) ignored',
-                workflow_id,
-                task_name,
-                token,
-            )
+        node = engine._compiled.by_name[task_name]
+        if engine._scheduler.waiting.pop(node.index, (None,))[0] != token:
+            # A stale owner wrote between our read and our claim.
             engine.release()
             return None
-        del engine._waiting[node.index]
         if failure is not None:
             if isinstance(failure, BaseException):
                 failure = Failure.from_exception(failure)
             elif isinstance(failure, dict):
                 failure = Failure.from_dict(failure)
-            engine._fail_task(node.index, failure)
+            engine._reverter.task_failed(node.index, failure)
         else:
-            engine._complete(_Job('exec', node.index), True, result)
+            engine._loop.completed(node.index, True, result)
         return engine.run() if run else engine
 
     @classmethod
-    def sweep(cls, backend, owner=None, grace_seconds=60, limit=100, **kwargs):
+    def sweep(cls, backend, *, grace_seconds=60, limit=100, **kwargs):
         """Adopt and run what ``find_adoptable`` returns (lost casts, dead
         owners, aborted or freed rows, waiting steps past their deadline).
 
-        Runs them one after another in the calling thread; a conductor that
-        wants them in parallel calls ``find_adoptable`` and ``resume`` itself.
-        Returns {workflow_id: final state}; a workflow that cannot be resumed
-        (FlowChanged, UnknownFactory, a database error) is logged and
-        reported as 'ERROR: <exception type>', the others still run.
+        Runs them one after another in the calling thread; a conductor
+        that wants them in parallel calls ``find_adoptable`` and ``resume``
+        itself. Returns {workflow_id: final state}; a workflow that cannot
+        be resumed (FlowChanged, UnknownFactory, a database error) is
+        logged and reported as 'ERROR: <exception type>', the others still
+        run.
         """
         out = {}
         for wid in backend.find_adoptable(grace_seconds, limit):
             try:
-                engine = cls.load(wid, backend, owner=owner, **kwargs)
-                if not engine._owned:
+                engine = cls.load(wid, backend, **kwargs)
+                if not engine._journal.owned:
                     continue  # finished by another owner meanwhile
                 out[wid] = engine.run().state
             except WorkflowFailed as e:
@@ -493,59 +455,70 @@ class Engine(RestoreMixin, Runtime):
     check_timeouts = sweep
 
     def release(self):
-        """Give the workflow up without running it (another owner may adopt
-        it)."""
-        if self._owned:
-            self._backend.release(self.workflow_id, self._generation)
-            self._owned = False
+        """Give the workflow up without running it, leaving it as a sweeper
+        needs it: adoptable at once when it has work to do, else waiting
+        until its earliest deadline (invariant I3)."""
+        if not self._journal.owned:
+            return
+        scheduler, reverter = self._scheduler, self._reverter
+        busy = (scheduler.ready or reverter.decision_due
+                or reverter.revert_pass is not None
+                or not scheduler.waiting)
+        self._journal.save(
+            release=True, check_abort=False,
+            release_until=EXPIRED_LEASE if busy
+            else scheduler.earliest_deadline())
+
+    def stop(self):
+        """Hand the workflow back at the next step boundary.
+
+        Thread-safe; meant for a service that is shutting down. No new step
+        starts; steps already running finish and are persisted; then the
+        workflow is released with an expired lease so that another owner's
+        sweeper adopts it at once, and ``run()`` returns with ``stopped``
+        True and the workflow still unfinished.
+        """
+        self._loop.stop_requested = True
 
     # -- inspection ----------------------------------------------------------
     @property
+    def stopped(self):
+        """True when ``run()`` returned because of :meth:`stop`."""
+        return self._loop.handed_back
+
+    @property
     def state(self):
         """The workflow state (states.PENDING ... states.FAILED)."""
-        return self._wf_state
+        return self._journal.state
 
     @property
     def generation(self):
         """The fencing generation this engine writes with."""
-        return self._generation
+        return self._journal.generation
 
     @property
     def results(self):
         """{provided symbol: value} of every succeeded step."""
-        out = {}
-        for i, nd in enumerate(self._compiled.nodes):
-            if self._rows[i]['state'] == states.SUCCESS and not nd.is_retry:
-                for sym, ext in nd.provides:
-                    v = self._res[i]
-                    out[sym] = (
-                        v
-                        if ext is None
-                        else (v[ext] if isinstance(ext, int) else v[ext[1]])
-                    )
-        return out
+        return self._values.provided(self._journal.rows, states.SUCCESS)
 
     @property
     def task_results(self):
         """{task name: result} of every succeeded task."""
-        return {
-            r['name']: self._res[i]
-            for i, r in enumerate(self._rows)
-            if r['state'] == states.SUCCESS
-        }
+        return {r['name']: self._values.result[i]
+                for i, r in enumerate(self._journal.rows)
+                if r['state'] == states.SUCCESS}
 
     @property
     def waiting(self):
         """{task name: token} of steps waiting for ``Engine.complete``."""
-        return {
-            self._rows[i]['name']: t for i, (t, _) in self._waiting.items()
-        }
+        return {self._journal.rows[i]['name']: t
+                for i, (t, _) in self._scheduler.waiting.items()}
 
     @property
     def failures(self):
         """{task name: Failure} seen by this engine."""
-        return dict(self._failures, **self._revert_failures)
+        return dict(self._reverter.failures, **self._reverter.revert_failures)
 
     def task_state(self, name):
         """The state of the step called ``name``."""
-        return self._rows[self._compiled.by_name[name].index]['state']
+        return self._journal.rows[self._compiled.by_name[name].index]['state']

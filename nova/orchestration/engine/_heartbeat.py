@@ -13,15 +13,22 @@ LOG = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    """Calls ``backend.extend_leases(owner, lease_seconds)`` every
+    """Calls ``backend.extend_leases(owner, lease_seconds, ids)`` every
     ``interval`` seconds (default lease/3) in a daemon thread.
+
+    ``workflow_ids`` (a callable returning the ids of the workflows this
+    owner's engines are running now) keeps the lease of a workflow whose
+    engine died from being renewed by a process that lives on; None
+    renews every lease of ``owner``.
 
     Use as a context manager or call start()/stop(). A failed renewal is
     logged and retried at the next beat.
     """
 
-    def __init__(self, backend, owner, lease_seconds=30, interval=None):
+    def __init__(self, backend, owner, lease_seconds=30, interval=None,
+                 workflow_ids=None):
         self.backend = backend
+        self.workflow_ids = workflow_ids
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.interval = interval or lease_seconds / 3.0
@@ -32,7 +39,9 @@ class Heartbeat:
     def beat(self):
         """Renew now; -> number of workflows renewed (0 on error)."""
         try:
-            n = self.backend.extend_leases(self.owner, self.lease_seconds)
+            ids = self.workflow_ids() if self.workflow_ids else None
+            n = self.backend.extend_leases(self.owner, self.lease_seconds,
+                                           ids)
         except Exception:
             LOG.exception('heartbeat of %s failed; retrying', self.owner)
             return 0

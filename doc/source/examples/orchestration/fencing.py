@@ -59,7 +59,7 @@ def main():
             FACTORY,
             backend=backend,
             owner='conductor-1',
-            lease_seconds=LEASE_SECONDS,
+            policy=orc.EnginePolicy(lease_seconds=LEASE_SECONDS),
         )
         outcome = {}
 

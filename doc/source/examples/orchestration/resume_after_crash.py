@@ -68,7 +68,7 @@ def child(db, crash_in):
         store={'crash_in': crash_in},
         backend=backend,
         owner='conductor-1',
-        lease_seconds=LEASE_SECONDS,
+        policy=orc.EnginePolicy(lease_seconds=LEASE_SECONDS),
     ).run()
 
 

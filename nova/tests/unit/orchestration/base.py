@@ -7,6 +7,7 @@ import fixtures
 import testtools
 
 from nova import orchestration as orc
+from nova.orchestration.persistence import base as pbase
 from nova.orchestration.persistence.sql import SQLBackend
 
 
@@ -70,18 +71,41 @@ class SimulatedCrash(BaseException):
     """The process 'died' right after a write committed."""
 
 
+def expire_lease(backend, workflow_id):
+    """Let the lease on ``workflow_id`` run out now (its owner is dead)."""
+    backend = getattr(backend, 'inner', backend)
+    if isinstance(backend, SQLBackend):
+        from nova.orchestration.persistence import schema
+
+        with backend.engine.begin() as conn:
+            conn.execute(
+                schema.workflows.update()
+                .where(schema.workflows.c.id == workflow_id)
+                .values(lease_expires_at=pbase.EXPIRED_LEASE)
+            )
+    else:
+        backend._workflows[workflow_id]['lease_expires_at'] = (
+            pbase.EXPIRED_LEASE
+        )
+
+
 class CrashingBackend:
-    """Wraps a backend; raises SimulatedCrash after the Nth save commits."""
+    """Wraps a backend; raises SimulatedCrash after the Nth save commits.
+
+    The crashed owner's lease is then made to run out at once, as it
+    would some seconds later, so that another owner can resume.
+    """
 
     def __init__(self, inner, crash_after=None):
         self.inner = inner
         self.crash_after = crash_after
         self.saves = 0
 
-    def save(self, *args, **kwargs):
-        self.inner.save(*args, **kwargs)
+    def save(self, workflow_id, *args, **kwargs):
+        self.inner.save(workflow_id, *args, **kwargs)
         self.saves += 1
         if self.crash_after is not None and self.saves == self.crash_after:
+            expire_lease(self.inner, workflow_id)
             raise SimulatedCrash(self.saves)
 
     def __getattr__(self, name):

@@ -223,17 +223,19 @@ class EngineTest(testtools.TestCase):
         flow = orc.UnorderedFlow('u').add(
             Barrier('a', barrier), Barrier('b', barrier)
         )
+        policy = orc.EnginePolicy(executor=ex)
         self.assertEqual(
-            states.SUCCESS, orc.Engine(flow, executor=ex).run().state
+            states.SUCCESS, orc.Engine(flow, policy=policy).run().state
         )
 
     def test_shared_executor_reused(self):
-        from nova.orchestration.engine import _executors
+        from nova.orchestration.engine import _pool
 
         e1 = orc.Engine(self.step('a'))
         e2 = orc.Engine(self.step('b'))
-        self.assertIs(e1._executor, e2._executor)
-        self.assertIs(_executors.shared_executor(), e1._executor)
+        pool1, pool2 = e1._scheduler.pool, e2._scheduler.pool
+        self.assertIs(pool1.executor, pool2.executor)
+        self.assertIs(_pool.shared_executor(), pool1.executor)
 
     def test_not_serializable_result(self):
         class Bad(orc.Task):
@@ -251,7 +253,9 @@ class EngineTest(testtools.TestCase):
             def execute(self):
                 return 'x' * 2000
 
-        e = orc.Engine(Big('big'), result_size_limit=1000)
+        e = orc.Engine(
+            Big('big'), policy=orc.EnginePolicy(result_size_limit=1000)
+        )
         err = self.assertRaises(orc.WorkflowFailed, e.run)
         self.assertTrue(err.failures['big'].check(orc.ResultTooLarge))
         self.assertIn("'big'", err.failures['big'].message)

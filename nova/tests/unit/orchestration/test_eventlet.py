@@ -1,4 +1,4 @@
-"""The engine on eventlet green threads (executor='eventlet').
+"""The engine on eventlet green threads (executor 'eventlet').
 
 Skips cleanly when eventlet is not installed: nothing in the library needs it.
 """
@@ -13,6 +13,8 @@ import testtools
 from nova import orchestration as orc
 from nova.orchestration import states
 from nova.tests.unit.orchestration import base
+
+EVENTLET = orc.EnginePolicy(executor='eventlet')
 
 try:
     import eventlet
@@ -35,7 +37,7 @@ class EventletExecutorTest(testtools.TestCase):
         flow = orc.UnorderedFlow('u').add(
             *[GreenSleep(name='g%d' % i) for i in range(5)]
         )
-        e = orc.Engine(flow, executor='eventlet').run()
+        e = orc.Engine(flow, policy=EVENTLET).run()
         self.assertEqual(states.SUCCESS, e.state)
         self.assertEqual(5, running['max'])
 
@@ -48,7 +50,7 @@ class EventletExecutorTest(testtools.TestCase):
             base.Step('c', ledger=ledger, fail=True),
         )
         self.assertRaises(
-            orc.WorkflowFailed, orc.Engine(flow, executor='eventlet').run
+            orc.WorkflowFailed, orc.Engine(flow, policy=EVENTLET).run
         )
         self.assertEqual({}, ledger.held)
 
@@ -62,7 +64,7 @@ class EventletExecutorTest(testtools.TestCase):
 
         flow = orc.UnorderedFlow('u').add(Slow(name='slow'), base.Step('x'))
         err = self.assertRaises(
-            orc.WorkflowFailed, orc.Engine(flow, executor='eventlet').run
+            orc.WorkflowFailed, orc.Engine(flow, policy=EVENTLET).run
         )
         self.assertTrue(err.failures['slow'].check(orc.TaskTimeout))
 
@@ -89,7 +91,7 @@ class EventletExecutorTest(testtools.TestCase):
             os.path.join(d, 'w.db'))
             b.upgrade()
             e = orc.Engine('green.flow', store={'x': 1}, backend=b,
-            executor='eventlet')
+            policy=orc.EnginePolicy(executor='eventlet'))
             e.run()
             print(e.state, sorted(e.results.values()))
         ''')

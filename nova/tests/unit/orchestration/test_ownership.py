@@ -45,7 +45,6 @@ class FencingTest(base.BackendTestCase):
             PREFIX + 'gated',
             backend=self.backend,
             owner='A',
-            lease_seconds=-1,
             resumable=True,
         )
         outcome = {}
@@ -60,6 +59,7 @@ class FencingTest(base.BackendTestCase):
         t = threading.Thread(target=run_a)
         t.start()
         self.assertTrue(GATES['b']['entered'].wait(5))
+        base.expire_lease(self.backend, a.workflow_id)  # A stalls in b
         gate = GATES.pop('b')
         b = orc.Engine.resume(a.workflow_id, self.backend, owner='B')
         self.assertEqual(states.SUCCESS, b.state)
@@ -185,9 +185,9 @@ class HeartbeatTest(base.BackendTestCase):
             PREFIX + 'gated',
             backend=self.backend,
             owner='A',
-            lease_seconds=-1,
             resumable=True,
         )
+        base.expire_lease(self.backend, e.workflow_id)
         self.assertIn(e.workflow_id, self.backend.find_adoptable(3600))
         with Heartbeat(
             self.backend, 'A', lease_seconds=30, interval=0.01

@@ -12,6 +12,7 @@ class PublicAPITest(testtools.TestCase):
                 [
                     'Aborted',
                     'Engine',
+                    'EnginePolicy',
                     'Event',
                     'Failure',
                     'FlowChanged',

@@ -104,8 +104,7 @@ class ResumeAtEveryWrite(base.BackendTestCase):
             store={'ledger': ledger_id},
             backend=crashing,
             owner='dead',
-            lease_seconds=-1,
-            executor=ex,
+            policy=orc.EnginePolicy(executor=ex),
             resumable=True,
         )
         crashed = False
@@ -271,7 +270,6 @@ class ResumeTest(base.BackendTestCase):
             PREFIX + 'secret',
             store={'name': 'vm', 'admin_pass': 'pw'},
             secret={'admin_pass'},
-            lease_seconds=-1,
             backend=crashing,
             resumable=True,
         )
@@ -284,7 +282,6 @@ class ResumeTest(base.BackendTestCase):
             PREFIX + 'secret',
             store={'name': 'vm', 'admin_pass': 'pw'},
             secret={'admin_pass'},
-            lease_seconds=-1,
             backend=base.CrashingBackend(self.backend, 1),
             resumable=True,
         )
@@ -309,7 +306,6 @@ class ResumeTest(base.BackendTestCase):
             PREFIX + 'need_secret',
             store={'admin_pass': 'pw'},
             secret={'admin_pass'},
-            lease_seconds=-1,
             backend=base.CrashingBackend(self.backend, 1),
             resumable=True,
         )
@@ -336,7 +332,7 @@ class ResumeTest(base.BackendTestCase):
             wid,
             self.backend,
             owner='c9',
-            max_adoptions=2,
+            policy=orc.EnginePolicy(max_adoptions=2),
         )
         self.assertEqual(states.FAILED, err.state)
         row = self.backend.load(wid)[0]
