@@ -4,7 +4,6 @@ list/show/stats/purge)."""
 import sqlalchemy as sa
 
 from nova.orchestration import states
-from nova.orchestration.exceptions import WorkflowNotFound
 from nova.orchestration.persistence import schema
 
 W = schema.workflows
@@ -13,8 +12,12 @@ _LIST_COLUMNS = [c for c in W.c if c.name != 'store']
 
 
 class OperatorQueries:
-    """Read and purge queries; mixed into SQLBackend (needs self.engine,
-    self._clock, self._schema_check)."""
+    """Read and purge queries for SQLBackend, which delegates to them."""
+
+    def __init__(self, engine, clock, schema_check):
+        self.engine = engine
+        self._clock = clock
+        self._schema_check = schema_check
 
     def list_workflows(
         self, state=None, target=None, owner=None, older_than=None, limit=100
@@ -39,11 +42,6 @@ class OperatorQueries:
         for r in rows:
             r['abort_requested'] = bool(r['abort_requested'])
         return rows
-
-    def get_workflow(self, workflow_id):
-        row, tasks = self.load(workflow_id)
-        row['tasks'] = tasks
-        return row
 
     def stats(self):
         now = self._clock.now
@@ -126,12 +124,3 @@ class OperatorQueries:
                 conn.execute(T.delete().where(T.c.workflow_id.in_(ids)))
                 conn.execute(W.delete().where(W.c.id.in_(ids)))
                 total += len(ids)
-
-    def _require(self, conn, workflow_id):
-        if (
-            conn.execute(
-                sa.select(W.c.id).where(W.c.id == workflow_id)
-            ).first()
-            is None
-        ):
-            raise WorkflowNotFound(workflow_id=workflow_id)

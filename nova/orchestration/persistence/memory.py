@@ -257,11 +257,6 @@ class MemoryBackend(base.Backend):
                 break
         return out
 
-    def get_workflow(self, workflow_id):
-        row, tasks = self.load(workflow_id)
-        row['tasks'] = tasks
-        return row
-
     def stats(self):
         with self._lock:
             now = self._now()

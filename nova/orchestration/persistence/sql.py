@@ -9,159 +9,28 @@ host's, so clock skew between conductors does not matter. Task timestamps
 (started_at, ...) are informational and come from the engine host (UTC).
 """
 
-import re
-
 import sqlalchemy as sa
 from sqlalchemy import bindparam as bp
 from sqlalchemy import event
 
 from nova.orchestration import states
 from nova.orchestration.exceptions import OwnershipLost
-from nova.orchestration.exceptions import SchemaMissing
 from nova.orchestration.exceptions import WorkflowNotFound
 from nova.orchestration.persistence import base
 from nova.orchestration.persistence import schema
+from nova.orchestration.persistence._sql_dialect import DatabaseClock
+from nova.orchestration.persistence._sql_dialect import RawStatement
+from nova.orchestration.persistence._sql_dialect import SchemaCheck
+from nova.orchestration.persistence._sql_dialect import sqlite_on_connect
 from nova.orchestration.persistence._sql_queries import OperatorQueries
 
 W = schema.workflows
 T = schema.workflow_tasks
 _ACTIVE = list(base.ACTIVE_STATES)
 _TERMINAL = sorted(states.WORKFLOW_TERMINAL)
-_OUR_TABLES = frozenset((W.name, T.name))
-#: The missing table as SQLite, MySQL/MariaDB (1146) and PostgreSQL (42P01)
-#: name it on the first line of their message.
-_MISSING_TABLE = re.compile(
-    r'no such table: (?:\w+\.)?(\w+)'
-    r"|Table '(?:[^']*\.)?(\w+)' doesn't exist"
-    r'|relation "(?:\w+\.)?(\w+)" does not exist'
-)
 
 
-class _SchemaCheck:
-    """Around an operation: "no such table" of ours becomes SchemaMissing.
-
-    Free until a statement fails, so that even save() (one transaction per
-    task transition) is covered: looking the tables up first would add a
-    query to every write. Any other error propagates unchanged (the engine
-    retries transient ones by their type).
-    """
-
-    def __init__(self, engine):
-        self.url = engine.url.render_as_string(hide_password=True)
-        dbapi = engine.dialect.dbapi
-        # save() runs on the DBAPI cursor: its errors come unwrapped.
-        self.errors = (sa.exc.ProgrammingError, sa.exc.OperationalError) + (
-            (dbapi.ProgrammingError, dbapi.OperationalError) if dbapi else ()
-        )
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None or not issubclass(exc_type, self.errors):
-            return False
-        error = getattr(exc, 'orig', None) or exc
-        match = _MISSING_TABLE.search(str(error).partition('\n')[0])
-        table = match and next(g for g in match.groups() if g)
-        if table not in _OUR_TABLES:
-            return False
-        raise SchemaMissing(table=table, url=self.url) from exc
-
-
-class _Clock:
-    """The database's UTC clock, as SQL expressions, per dialect."""
-
-    def __init__(self, dialect):
-        self.dialect = dialect
-        if dialect == 'sqlite':
-            fmt = '%Y-%m-%d %H:%M:%f000'
-            self.now = sa.func.strftime(fmt, 'now')
-            self.at = lambda name: sa.func.strftime(fmt, 'now', bp(name))
-        elif dialect in ('mysql', 'mariadb'):
-            self.now = sa.func.utc_timestamp(6)
-            self.at = lambda name: sa.func.timestampadd(
-                sa.literal_column('MICROSECOND'),
-                bp(name),
-                sa.func.utc_timestamp(6),
-            )
-        elif dialect == 'postgresql':
-            self.now = sa.func.timezone('UTC', sa.func.clock_timestamp())
-            self.at = lambda name: (
-                self.now
-                + (
-                    sa.literal_column("interval '1 second'")
-                    * bp(name, type_=sa.Float)
-                )
-            )
-        else:
-            # Unknown database: the engine host's clock (leases must then be
-            # much longer than the clock skew between hosts).
-            self.now = sa.func.coalesce(
-                bp('b_host_now', type_=sa.DateTime), None
-            )
-            self.at = lambda name: bp(name, type_=sa.DateTime)
-
-    def offset(self, seconds):
-        """The parameter value meaning "now + seconds" for ``at(name)``."""
-        if self.dialect == 'sqlite':
-            return '%+.6f seconds' % seconds
-        if self.dialect in ('mysql', 'mariadb'):
-            return int(seconds * 1000000)
-        if self.dialect == 'postgresql':
-            return float(seconds)
-        import datetime
-
-        return base.utcnow() + datetime.timedelta(seconds=seconds)
-
-    def params(self):
-        if self.dialect in ('sqlite', 'mysql', 'mariadb', 'postgresql'):
-            return {}
-        return {'b_host_now': base.utcnow()}
-
-
-class _RawStatement:
-    """A Core statement compiled once, executed on the DBAPI cursor.
-
-    Parameters go through the dialect's bind processors (e.g. datetimes on
-    SQLite), as SQLAlchemy would convert them.
-    """
-
-    def __init__(self, stmt, dialect):
-        self.compiled = c = stmt.compile(dialect=dialect)
-        self.sql = c.string
-        self.positional = c.positional
-        self.order = list(c.positiontup) if c.positional else None
-        self.procs = dict(c._bind_processors)
-
-    def _convert(self, values):
-        full = self.compiled.construct_params(values)
-        for name, proc in self.procs.items():
-            if full.get(name) is not None:
-                full[name] = proc(full[name])
-        if self.positional:
-            return tuple(full[n] for n in self.order)
-        return full
-
-    def execute(self, cursor, values):
-        cursor.execute(self.sql, self._convert(values))
-
-    def executemany(self, cursor, rows):
-        cursor.executemany(self.sql, [self._convert(r) for r in rows])
-
-
-def _sqlite_on_connect(durable):
-    def on_connect(dbapi_conn, _record):
-        cur = dbapi_conn.cursor()
-        if durable:
-            cur.execute('PRAGMA journal_mode=WAL')
-            cur.execute('PRAGMA synchronous=FULL')
-        cur.execute('PRAGMA foreign_keys=ON')
-        cur.close()
-
-    return on_connect
-
-
-class SQLBackend(OperatorQueries, base.Backend):
+class SQLBackend(base.Backend):
     """The Backend on SQLite, MySQL/MariaDB or PostgreSQL."""
 
     def __init__(self, engine, result_size_limit=None, owns_engine=False):
@@ -169,10 +38,22 @@ class SQLBackend(OperatorQueries, base.Backend):
             self.result_size_limit = result_size_limit
         self.engine = engine
         self._owns_engine = owns_engine
-        self._clock = _Clock(engine.dialect.name)
+        self._clock = DatabaseClock(engine.dialect.name)
         self._fences = {}
-        self._schema_check = _SchemaCheck(engine)
+        self._schema_check = SchemaCheck(engine)
+        self._queries = OperatorQueries(engine, self._clock,
+                                        self._schema_check)
         self._build_statements()
+
+    # Operator queries live in their own module.
+    def list_workflows(self, *args, **kwargs):
+        return self._queries.list_workflows(*args, **kwargs)
+
+    def stats(self):
+        return self._queries.stats()
+
+    def purge(self, *args, **kwargs):
+        return self._queries.purge(*args, **kwargs)
 
     @classmethod
     def from_url(cls, url, result_size_limit=None, **engine_kwargs):
@@ -188,7 +69,7 @@ class SQLBackend(OperatorQueries, base.Backend):
             engine = sa.create_engine(
                 url, connect_args=connect_args, **engine_kwargs
             )
-            event.listen(engine, 'connect', _sqlite_on_connect(not memory))
+            event.listen(engine, 'connect', sqlite_on_connect(not memory))
         else:
             engine_kwargs.setdefault('pool_pre_ping', True)
             engine = sa.create_engine(url, **engine_kwargs)
@@ -230,8 +111,8 @@ class SQLBackend(OperatorQueries, base.Backend):
         )
         self._task_insert = T.insert()
         dialect = self.engine.dialect
-        self._raw_task_update = _RawStatement(self._task_update, dialect)
-        self._raw_task_insert = _RawStatement(
+        self._raw_task_update = RawStatement(self._task_update, dialect)
+        self._raw_task_insert = RawStatement(
             T.insert().values(**{col: bp(col) for col in base.TASK_COLUMNS}),
             dialect,
         )
@@ -356,7 +237,7 @@ class SQLBackend(OperatorQueries, base.Backend):
             where = [W.c.id == bp('b_id'), W.c.generation == bp('b_gen')]
             if check_abort:
                 where.append(W.c.abort_requested == sa.false())
-            stmt = self._fences[key] = _RawStatement(
+            stmt = self._fences[key] = RawStatement(
                 W.update().where(*where).values(**values), self.engine.dialect
             )
         return stmt
