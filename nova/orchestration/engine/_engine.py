@@ -410,10 +410,12 @@ class Engine:
         except OwnershipLost:
             return None
         node = engine._compiled.by_name[task_name]
-        if engine._scheduler.waiting.pop(node.index, (None,))[0] != token:
+        waiting = engine._scheduler.waiting
+        if waiting.get(node.index, (None,))[0] != token:
             # A stale owner wrote between our read and our claim.
             engine.release()
             return None
+        del waiting[node.index]
         if failure is not None:
             if isinstance(failure, BaseException):
                 failure = Failure.from_exception(failure)
@@ -423,6 +425,13 @@ class Engine:
         else:
             engine._loop.completed(node.index, True, result)
         return engine.run() if run else engine
+
+    @staticmethod
+    def waits_for(workflow_id, task_name, token, backend):
+        """True while the workflow runs forward and ``task_name`` waits
+        for ``token``: a completion that ``complete`` returned None for is
+        still wanted (the workflow was busy), so try again."""
+        return _waits_for(backend.load(workflow_id), task_name, token)
 
     @classmethod
     def sweep(cls, backend, *, grace_seconds=60, limit=100, **kwargs):

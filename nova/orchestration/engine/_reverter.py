@@ -128,7 +128,7 @@ class Reverter:
         except ValueError:
             return
         for name, f in data.items():
-            if name not in self.failures and name not in self.revert_failures:
+            if name not in self.failures:
                 self.failures[name] = Failure(
                     exc_type=f.get('exc_type') or 'Exception',
                     exc_type_names=f.get('exc_type_names'),

@@ -55,6 +55,7 @@ class _GuardedCall(StepCall):
             if self.cancel.is_set():
                 return False, None
             if not self._may_start():
+                # The engine renews its lease (fenced) and queues it again.
                 return False, NOT_STARTED
             self._started = True
         return super().__call__()
@@ -183,7 +184,8 @@ class Scheduler:
         now = self.clock.monotonic()
         out = []
         for fut, job in list(self.inflight.items()):
-            if job.deadline is not None and job.deadline <= now:
+            if (job.deadline is not None and job.deadline <= now
+                    and not fut.done()):
                 del self.inflight[fut]
                 # Invariant I6: a queued step that timed out never starts.
                 fut.cancel()

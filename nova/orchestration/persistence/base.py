@@ -190,8 +190,8 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def release(self, workflow_id, generation):
-        """Give a workflow up (owner NULL) if we still hold ``generation``. ->
-        bool."""
+        """Give a workflow up (owner NULL, lease expired: a sweeper adopts
+        it) if we still hold ``generation``; -> bool."""
 
     @abc.abstractmethod
     def find_adoptable(self, grace_seconds=60, limit=100):

@@ -165,7 +165,7 @@ class MemoryBackend(base.Backend):
             if row['generation'] != generation:
                 return False
             row['owner'] = None
-            row['lease_expires_at'] = None
+            row['lease_expires_at'] = base.EXPIRED_LEASE
             return True
 
     def free(self, workflow_id, generation=None):

@@ -159,7 +159,9 @@ class SQLBackend(base.Backend):
         self._release = (
             W.update()
             .where(W.c.id == bp('b_id'), W.c.generation == bp('b_gen'))
-            .values(owner=None, lease_expires_at=None)
+            .values(owner=None,
+                    lease_expires_at=sa.literal(base.EXPIRED_LEASE,
+                                                sa.DateTime))
         )
         expired = sa.literal(base.EXPIRED_LEASE, sa.DateTime)
         free = W.update().values(

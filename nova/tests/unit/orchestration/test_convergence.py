@@ -59,6 +59,51 @@ def waits():
         base.Step('c', ledger=lg))
 
 
+class SpawnAgain(base.Step):
+    def execute(self):
+        super().execute()
+        return orc.Pending('tok-2')
+
+
+@orc.flow_factory(PREFIX + 'waits_twice')
+def waits_twice():
+    lg = LEDGER['ledger']
+    return orc.LinearFlow('waits_twice').add(
+        Spawn('spawn', ledger=lg, timeout=600),
+        SpawnAgain('spawn2', ledger=lg, timeout=600))
+
+
+class SlowRevert(base.Step):
+    def revert(self, **kwargs):
+        threading.Event().wait(0.3)
+        super().revert(**kwargs)
+
+
+@orc.flow_factory(PREFIX + 'forked')
+def forked():
+    lg = LEDGER['ledger']
+    return orc.LinearFlow('forked').add(
+        base.Step('a', ledger=lg),
+        orc.UnorderedFlow('u').add(FailingRevert('b', ledger=lg),
+                                   SlowRevert('d', ledger=lg)),
+        base.Step('c', ledger=lg, fail=True))
+
+
+class SlowReasonRecorder(ReasonRecorder):
+    def revert(self, flow_failures, **kwargs):
+        threading.Event().wait(0.3)
+        super().revert(flow_failures=flow_failures, **kwargs)
+
+
+@orc.flow_factory(PREFIX + 'fails_twice')
+def fails_twice():
+    lg = LEDGER['ledger']
+    return orc.LinearFlow('fails_twice').add(
+        base.Step('a', ledger=lg),
+        orc.UnorderedFlow('u').add(FailingRevert('b', ledger=lg, fail=True),
+                                   SlowReasonRecorder('d', ledger=lg)))
+
+
 @orc.flow_factory(PREFIX + 'hooked')
 def hooked():
     lg = LEDGER['ledger']
@@ -115,6 +160,45 @@ class Convergence(base.BackendTestCase):
             e.workflow_id, 'spawn', 'tok-1', self.backend, result=1))
         self.assertEqual(after, self.row(e.workflow_id))
 
+    def test_completion_read_before_a_duplicate_landed_changes_nothing(self):
+        # I5, the fenced claim: two conductors get the same completion;
+        # the second read the rows before the first was accepted. Its
+        # claim must not land on the row the first one released.
+        e = self.engine('waits_twice').run()
+        wid = e.workflow_id
+        early = self.backend.load(wid)
+        orc.Engine.complete(wid, 'spawn', 'tok-1', self.backend, result=1,
+                            owner='c2')
+        after = self.row(wid)
+        self.assertIsNone(after['owner'])  # waits for spawn2, unowned
+        real = self.backend.load
+        reads = []
+
+        def load(workflow_id):
+            reads.append(1)
+            return early if len(reads) == 1 else real(workflow_id)
+
+        self.backend.load = load
+        self.assertIsNone(orc.Engine.complete(
+            wid, 'spawn', 'tok-1', self.backend, result=1, owner='c3'))
+        del self.backend.load
+        self.assertEqual(after, self.row(wid))
+
+    def test_completion_while_the_revert_is_handed_over_is_refused(self):
+        # I5, _waits_for's state check: the row is ABORTING and unowned
+        # (released mid-revert) while 'spawn' still shows its token.
+        e = self.engine('waits').run()
+        wid = e.workflow_id
+        orc.request_abort(wid, self.backend)
+        adopter = orc.Engine.load(wid, self.backend, owner='c2')
+        adopter.release()  # e.g. its conductor stopped before reverting
+        before = self.row(wid)
+        self.assertEqual(states.ABORTING, before['state'])
+        self.assertIsNone(before['owner'])
+        self.assertIsNone(orc.Engine.complete(
+            wid, 'spawn', 'tok-1', self.backend, result=1, owner='c3'))
+        self.assertEqual(before, self.row(wid))
+
     def test_completion_of_an_aborting_workflow_is_refused(self):
         e = self.engine('waits').run()
         orc.request_abort(e.workflow_id, self.backend)
@@ -159,6 +243,24 @@ class Convergence(base.BackendTestCase):
         self.assertIn(wid, self.backend.find_adoptable(3600))
         self.assertEqual(states.SUCCESS,
                          orc.Engine.resume(wid, self.backend).state)
+
+    def test_error_in_run_frees_the_workflow(self):
+        # Defect 3, in run(): writes that keep failing must not leave the
+        # row held by a live conductor whose engine stopped (I3).
+        e = self.engine('hooked')
+        real_save = self.backend.save
+
+        def broken_save(*args, **kwargs):
+            raise ConnectionError('writes keep failing')
+
+        LEDGER['hook'] = lambda name: setattr(self.backend, 'save',
+                                              broken_save)
+        self.assertRaises(ConnectionError, e.run)
+        self.backend.save = real_save
+        row = self.row(e.workflow_id)
+        self.assertIsNone(row['owner'])
+        self.assertEqual(1, row['adoptions'])
+        self.assertIn(e.workflow_id, self.backend.find_adoptable(3600))
 
     def test_workflow_failing_at_every_load_is_poisoned(self):
         # However the row was freed, adoptions count (invariant I4).
@@ -209,6 +311,29 @@ class Convergence(base.BackendTestCase):
         # The new owner runs to the end, unfenced: b (not idempotent) was
         # interrupted in the stale engine, so it is reverted.
         err = self.assertRaises(orc.WorkflowFailed, new_owner.run)
+        self.assertEqual(states.REVERTED, err.state)
+        self.assertEqual({}, self.ledger.held)
+
+    def test_hand_back_with_an_abort_requested(self):
+        # The hand-back write checks no abort: the flag stays in the row
+        # and the adopter reverts (I3: never left held by nobody).
+        e = self.engine('hooked')
+
+        def abort_and_stop(name):
+            orc.request_abort(e.workflow_id, self.backend)
+            e.stop()
+
+        LEDGER['hook'] = abort_and_stop
+        self.assertIs(e, e.run())
+        self.assertTrue(e.stopped)
+        row = self.row(e.workflow_id)
+        self.assertIsNone(row['owner'])
+        self.assertTrue(row['abort_requested'])
+        self.assertEqual(0, row['adoptions'])
+        self.assertIn(e.workflow_id, self.backend.find_adoptable(3600))
+        LEDGER['hook'] = None
+        err = self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
+                                e.workflow_id, self.backend, owner='c2')
         self.assertEqual(states.REVERTED, err.state)
         self.assertEqual({}, self.ledger.held)
 
@@ -278,6 +403,60 @@ class Convergence(base.BackendTestCase):
                                 e.workflow_id, self.backend, owner='c2')
         self.assertEqual(states.FAILED, err.state)
         self.assertEqual(0, self.ledger.count('revert', 'a'))
+
+
+    def test_failed_revert_blocks_predecessors_after_resume_forked(self):
+        # I2 after a resume, for real: b's REVERT_FAILURE is written while
+        # d still reverts (in a linear flow it only ever lands with the
+        # final FAILED write, so a crash after it resumes nothing).
+        e = self.engine('forked')
+        crashing = base.CrashingBackend(self.backend, crash_after=None)
+        e._journal.backend = crashing
+        real = self.backend.save
+        at_crash = []
+
+        def crash_after_b_revert(workflow_id, *args, **kwargs):
+            real(workflow_id, *args, **kwargs)
+            tasks = kwargs.get('tasks') or ()
+            if any(t['name'] == 'b' and t['state'] == states.REVERT_FAILURE
+                   for t in tasks):
+                at_crash.append(self.row(workflow_id)['state'])
+                base.expire_lease(self.backend, workflow_id)
+                raise base.SimulatedCrash()
+
+        crashing.save = crash_after_b_revert
+        self.assertRaises(base.SimulatedCrash, e.run)
+        self.assertEqual([states.REVERTING], at_crash)
+        err = self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
+                                e.workflow_id, self.backend, owner='c2')
+        self.assertEqual(states.FAILED, err.state)
+        self.assertEqual(0, self.ledger.count('revert', 'a'))
+
+
+    def test_reason_survives_when_its_step_failed_to_revert(self):
+        # I7: b failed (the reason) and then its revert failed, which
+        # overwrote b's failure column; a resume must still give d's
+        # revert the reason (restore_reasons skipped names whose revert
+        # failed).
+        e = self.engine('fails_twice')
+        crashing = base.CrashingBackend(self.backend, crash_after=None)
+        e._journal.backend = crashing
+        real = self.backend.save
+
+        def crash_after_b_revert(workflow_id, *args, **kwargs):
+            real(workflow_id, *args, **kwargs)
+            tasks = kwargs.get('tasks') or ()
+            if any(t['name'] == 'b' and t['state'] == states.REVERT_FAILURE
+                   for t in tasks):
+                base.expire_lease(self.backend, workflow_id)
+                raise base.SimulatedCrash()
+
+        crashing.save = crash_after_b_revert
+        self.assertRaises(base.SimulatedCrash, e.run)
+        self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
+                          e.workflow_id, self.backend, owner='c2')
+        # d reverted twice (the crashed engine's call ran on): both saw b.
+        self.assertEqual([['RuntimeError']] * 2, LEDGER['reasons'])
 
 
 class ConvergenceSQLite(Convergence):
@@ -366,6 +545,28 @@ class TimedOutStepNeverStarts(base.BackendTestCase):
         one.submit(lambda: None).result(5)  # the queue drained
         self.assertEqual([], started)
         self.assertTrue(e.failures['quick'].check(orc.TaskTimeout))
+
+
+class TimedOutStepIsTold(base.BackendTestCase):
+    """Design 4.2: a running step past its timeout is told so through
+    Task.cancelled() (the call is withdrawn, not only its future)."""
+
+    def test_running_step_sees_cancelled_after_its_timeout(self):
+        seen = threading.Event()
+
+        class Slow(orc.Task):
+            timeout = 0.05
+
+            def execute(self):
+                for _ in range(500):
+                    if self.cancelled():
+                        seen.set()
+                        return
+                    threading.Event().wait(0.01)
+
+        e = orc.Engine(orc.LinearFlow('s').add(Slow('slow')))
+        self.assertRaises(orc.WorkflowFailed, e.run)
+        self.assertTrue(seen.wait(5))
 
 
 class PolicyTest(base.BackendTestCase):

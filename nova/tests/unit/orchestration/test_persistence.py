@@ -172,6 +172,8 @@ class BackendContract:
         self.assertFalse(self.backend.release(w1, g1 + 1))
         self.assertTrue(self.backend.release(w1, g1))
         self.assertIsNone(self.backend.load(w1)[0]['owner'])
+        # Released unfinished: a sweeper adopts it, it is not orphaned.
+        self.assertIn(w1, self.backend.find_adoptable(grace_seconds=3600))
         # free: fences the current owner and makes the row adoptable now.
         self.assertTrue(self.backend.free(w2))
         self.assertRaises(orc.OwnershipLost, self.backend.save, w2, 1)
