@@ -161,13 +161,15 @@ class WorkflowRunner:
             if engine is not None:
                 self._drive(engine, row, store)
                 return
-            current = self.backend.get_workflow(workflow_id)
-            if current['owner'] is None or \
-                    current['state'] in orc.states.WORKFLOW_TERMINAL:
+            if not orc.Engine.waits_for(workflow_id, task_name, token,
+                                        self.backend):
                 LOG.info('Workflow %s: completion of %s (token %s) is '
                          'stale; ignored', workflow_id, task_name, token)
                 return
+            # Still wanted: another conductor holds the workflow right now
+            # (perhaps recording a sibling's completion). Try again.
             if time.monotonic() > deadline:
+                current = self.backend.get_workflow(workflow_id)
                 LOG.warning('Workflow %s: still owned by %s; the completion '
                             'of %s is dropped and its timeout will decide',
                             workflow_id, current['owner'], task_name)
@@ -213,7 +215,10 @@ class WorkflowRunner:
             self._free(workflow_id, engine.generation)
         finally:
             with self._lock:
-                self._engines.pop(workflow_id, None)
+                # Only ours: this conductor may have adopted the workflow
+                # again meanwhile, and that engine's lease must stay renewed.
+                if self._engines.get(workflow_id) is engine:
+                    del self._engines[workflow_id]
 
     def _free(self, workflow_id, generation):
         # Fenced: if another conductor adopted the workflow meanwhile (our

@@ -1,5 +1,6 @@
 """The conductor's workflow runner."""
 
+import json
 import time
 from unittest import mock
 
@@ -25,6 +26,19 @@ class Noop(orc.Task):
 @orc.flow_factory(FACTORY, version=1)
 def make_flow():
     return orc.LinearFlow('runner-test').add(Noop(name='noop'))
+
+
+class RemoteStep(orc.Task):
+    def execute(self):
+        return orc.Pending('tok-%s' % self.name)
+
+
+@orc.flow_factory(FACTORY + '.remote', version=1)
+def make_remote_flow():
+    return orc.LinearFlow('remote-test').add(
+        orc.UnorderedFlow('both').add(RemoteStep(name='one'),
+                                      RemoteStep(name='two')),
+        Noop(name='after'))
 
 
 class TestRunner(test.TestCase):
@@ -60,6 +74,50 @@ class TestRunner(test.TestCase):
                       self.backend.find_adoptable(grace_seconds=3600))
         # And the heartbeat no longer renews it for this owner.
         self.assertEqual(0, self.runner.heartbeat())
+
+
+    def test_completion_while_a_sibling_is_recorded_is_not_dropped(self):
+        # Both remote steps report at once: the first claims the workflow
+        # and the second finds it busy; once the first released it, the
+        # second was taken as stale because the row had no owner.
+        wid = orc.Engine.create(FACTORY + '.remote', backend=self.backend)
+        self.runner._run_workflow(wid)
+        self.assertEqual({'one': 'tok-one', 'two': 'tok-two'}, {
+            t['name']: json.loads(t['result'])['__pending__']
+            for t in self.backend.get_workflow(wid)['tasks']
+            if t['state'] == 'RUNNING'})
+        real_complete = orc.Engine.complete
+        calls = []
+
+        def busy_once(cls, *args, **kwargs):
+            calls.append(args[1])
+            if len(calls) == 1:
+                return None  # the sibling's conductor holds the row now
+            return real_complete(*args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.orchestration.Engine.complete', busy_once))
+        self.runner._complete_step(wid, 'two', 'tok-two', 2, None)
+        self.assertEqual(['two', 'two'], calls)
+        tasks = {t['name']: t['state']
+                 for t in self.backend.get_workflow(wid)['tasks']}
+        self.assertEqual({'one': 'RUNNING', 'two': 'SUCCESS',
+                          'after': 'PENDING'}, tasks)
+
+    def test_engines_of_a_readopted_workflow_stay_renewed(self):
+        # The old engine's exit must not unregister the new one.
+        wid = orc.Engine.create(FACTORY, backend=self.backend)
+        new_engine = mock.Mock(workflow_id=wid)
+
+        def run(engine):
+            with self.runner._lock:
+                self.runner._engines[wid] = new_engine
+            return engine
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.orchestration.Engine.run', run))
+        self.runner._run_workflow(wid)
+        self.assertIs(new_engine, self.runner._engines.get(wid))
 
 
 class TestRecoverAtStart(test.TestCase):
