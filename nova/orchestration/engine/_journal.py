@@ -60,6 +60,8 @@ class Journal:
         self.generation = 0
         self.owned = False
         self._listeners = list(listeners)
+        #: Whether anyone listens (callers skip building events if not).
+        self.listening = bool(self._listeners)
         self._dirty = {}
         self._wf_dirty = {}
         self._new_rows = []
@@ -232,7 +234,9 @@ class Journal:
         """
         # Again if the write itself stalled: the lease it renewed counts
         # from before the write.
-        while not self.lease_is_fresh():
+        policy = self.policy
+        while (policy.clock.monotonic() - self._lease_renewed
+               >= policy.lease_seconds / 3.0):
             self.save(check_abort=False)
 
     def disown(self):

@@ -41,6 +41,7 @@ from nova.orchestration.task import Pending
 
 LOG = logging.getLogger(__name__)
 
+_FORWARD = (states.PENDING, states.RUNNING)
 #: The key of a waiting step's result: its completion token and deadline.
 PENDING_KEY = '__pending__'
 
@@ -87,9 +88,11 @@ class RunLoop:
         }
 
     def run(self):
-        phase = 'step'
+        phase, phases = 'step', self._phases
         while phase != 'done':
-            phase = loop_transition(phase, self._phases[phase]())
+            event = phases[phase]()
+            phase = LOOP_TRANSITIONS.get((phase, event)) or loop_transition(
+                phase, event)
 
     # -- phases --------------------------------------------------------------
     def _step(self):
@@ -193,13 +196,9 @@ class RunLoop:
             row['started_at'] = now
             row['finished_at'] = None
             jobs.append(Job('exec', i, prev))
-            journal.emit(i)
+            if journal.listening:
+                journal.emit(i)
         return jobs
-
-    def _check_abort(self):
-        return (self.journal.state in (states.PENDING, states.RUNNING)
-                and self.reverter.revert_pass is None
-                and not self.reverter.abort_due)
 
     def _flush(self, jobs):
         """Write the changes (and the starts of ``jobs``) -> the jobs to
@@ -209,7 +208,10 @@ class RunLoop:
         if not journal.changed:
             return jobs
         try:
-            journal.save(check_abort=self._check_abort())
+            journal.save(check_abort=(
+                journal.state in _FORWARD
+                and self.reverter.revert_pass is None
+                and not self.reverter.abort_due))
             return jobs
         except AbortRequested:
             pass
@@ -229,8 +231,10 @@ class RunLoop:
         if job.kind == 'revert':
             return self.reverter.prepare(job.idx)
         node = self.nodes[job.idx]
-        engine_args = {'workflow_id': self.journal.workflow_id,
-                       'workflow_generation': self.journal.generation}
+        engine_args = None
+        if node.atom._engine_args:
+            engine_args = {'workflow_id': self.journal.workflow_id,
+                           'workflow_generation': self.journal.generation}
         return node.atom.execute, self.values.kwargs(node, engine_args)
 
     # -- completions ---------------------------------------------------------
@@ -277,7 +281,8 @@ class RunLoop:
         row['finished_at'] = journal.policy.clock.utcnow()
         self.reverter.ranked(i)
         self.scheduler.succeeded(i, journal.rows)
-        journal.emit(i, result=value)
+        if journal.listening:
+            journal.emit(i, result=value)
 
     def _wait_for(self, i, token):
         timeout = self.nodes[i].atom.timeout

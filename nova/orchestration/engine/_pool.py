@@ -93,12 +93,18 @@ class StepCall:
         cancel = self.cancel
         if cancel is not None and cancel.is_set():
             return False, None
-        outer = _current_cancel_event()
-        _set_cancel_event(cancel)
-        try:
-            return True, self.fn(**self.kwargs)
-        except Exception:
-            return False, Failure()
-        finally:
-            # Restore, not clear: a step may run an engine of its own.
-            _set_cancel_event(outer)
+        return run_step(self.fn, self.kwargs, cancel)
+
+
+def run_step(fn, kwargs, cancel=None):
+    """``fn(**kwargs)`` -> (True, result) or (False, Failure); never
+    raises. ``cancel`` is what ``Task.cancelled()`` reads meanwhile."""
+    outer = _current_cancel_event()
+    _set_cancel_event(cancel)
+    try:
+        return True, fn(**kwargs)
+    except Exception:
+        return False, Failure()
+    finally:
+        # Restore, not clear: a step may run an engine of its own.
+        _set_cancel_event(outer)

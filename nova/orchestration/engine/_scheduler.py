@@ -16,6 +16,7 @@ import threading
 
 from nova.orchestration import states
 from nova.orchestration.engine._pool import StepCall
+from nova.orchestration.engine._pool import run_step
 from nova.orchestration.exceptions import TaskTimeout
 from nova.orchestration.failure import Failure
 
@@ -136,7 +137,7 @@ class Scheduler:
                 else None
             )
             if inline and timeout is None:
-                done.append((job, *StepCall(fn, kw)()))
+                done.append((job, *run_step(fn, kw)))
                 continue
             job.call = _GuardedCall(fn, kw, self.may_start)
             if timeout is not None:

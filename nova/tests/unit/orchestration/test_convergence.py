@@ -115,7 +115,8 @@ def hooked():
 def broken():
     if LEDGER.get('broken'):
         raise RuntimeError('factory bug')
-    return orc.LinearFlow('broken').add(base.Step('a', ledger=LEDGER['ledger']))
+    return orc.LinearFlow('broken').add(
+        base.Step('a', ledger=LEDGER['ledger']))
 
 
 @orc.flow_factory(PREFIX + 'chain')
