@@ -192,16 +192,18 @@ class WorkflowCommands:
     @manage.args('workflow_id', metavar='ID', help='workflow id')
     @_commands
     def resume(self, workflow_id):
-        """Release a workflow's owner so a conductor adopts it at once.
+        """Release a workflow's owner so that a conductor adopts it.
 
         Its generation is bumped, so the old owner, if still alive, can
-        make no further write or host operation.
+        make no further write or host operation. A lease still running is
+        kept until it runs out: the old owner may still start a queued
+        step until then, never after.
         """
         _check_id(workflow_id)
         if not _backend().free(workflow_id):
             return _refuse_finished(workflow_id)
-        print('Workflow %s released; a conductor will adopt it at its next '
-              'sweep.' % workflow_id)
+        print('Workflow %s released; a conductor will adopt it at its first '
+              'sweep after its current lease runs out.' % workflow_id)
         return manage.EXIT_OK
 
     @manage.args('workflow_id', metavar='ID', help='workflow id')

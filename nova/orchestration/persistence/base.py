@@ -238,6 +238,11 @@ class Backend(abc.ABC):
         ``max_adoptions`` however it was freed. With ``generation`` the
         row is freed only while it still has that generation: a stale
         engine freeing "its" workflow must not fence the new owner.
+
+        Without ``generation`` (an operator), a lease still running is kept
+        until it runs out: the owner may be alive, and its queued steps
+        start only while its lease is fresh by its own clock (invariant
+        I8); so the workflow is adopted at most ``lease_seconds`` later.
         """
 
     @abc.abstractmethod

@@ -175,7 +175,12 @@ class MemoryBackend(base.Backend):
                 generation is not None and row['generation'] != generation
             ):
                 return False
+            lease = row['lease_expires_at']
             self._free_row(row)
+            if generation is None and lease is not None and (
+                lease > self._now()
+            ):
+                row['lease_expires_at'] = lease  # see Backend.free
             return True
 
     def free_owned_by(self, owner):

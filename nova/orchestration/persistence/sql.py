@@ -170,10 +170,16 @@ class SQLBackend(base.Backend):
             adoptions=W.c.adoptions + 1,
             lease_expires_at=expired,
         )
-        self._free = free.where(W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE))
-        self._free_fenced = self._free.where(
-            W.c.generation == bp('b_gen')
-        )
+        self._free_fenced = free.where(
+            W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE),
+            W.c.generation == bp('b_gen'))
+        # An operator's free keeps a live lease until it runs out: the
+        # owner it takes the workflow from may be alive, with steps queued
+        # that start only while their lease is fresh.
+        self._free = free.values(lease_expires_at=sa.case(
+            (W.c.lease_expires_at > c.now, W.c.lease_expires_at),
+            else_=expired,
+        )).where(W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE))
         self._free_owned_by = free.where(
             W.c.owner == bp('b_owner'), W.c.state.in_(_ACTIVE)
         )

@@ -100,6 +100,11 @@ class FencingTest(base.BackendTestCase):
         self.assertTrue(self.backend.free(a.workflow_id))
         self.assertRaises(orc.OwnershipLost, a.run)
         self.assertEqual([], self.ledger.calls)
+        # Adopted once the lease A had runs out, not before.
+        self.assertEqual(
+            {}, orc.Engine.sweep(self.backend, owner='B', grace_seconds=3600)
+        )
+        base.expire_lease(self.backend, a.workflow_id)
         self.assertEqual(
             {a.workflow_id: states.SUCCESS},
             orc.Engine.sweep(self.backend, owner='B', grace_seconds=3600),

@@ -174,9 +174,15 @@ class BackendContract:
         self.assertIsNone(self.backend.load(w1)[0]['owner'])
         # Released unfinished: a sweeper adopts it, it is not orphaned.
         self.assertIn(w1, self.backend.find_adoptable(grace_seconds=3600))
-        # free: fences the current owner and makes the row adoptable now.
+        # free: fences the current owner at once; the row is adoptable
+        # once the lease it had (renewed above) runs out.
         self.assertTrue(self.backend.free(w2))
         self.assertRaises(orc.OwnershipLost, self.backend.save, w2, 1)
+        self.assertNotIn(w2, self.backend.find_adoptable(grace_seconds=3600))
+        base.expire_lease(self.backend, w2)
+        self.assertIn(w2, self.backend.find_adoptable(grace_seconds=3600))
+        # With an expired lease, freeing makes it adoptable at once.
+        self.assertTrue(self.backend.free(w2))
         self.assertIn(w2, self.backend.find_adoptable(grace_seconds=3600))
 
     def test_extend_leases_of_listed_workflows_only(self):
