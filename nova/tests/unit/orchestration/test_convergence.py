@@ -456,8 +456,12 @@ class Convergence(base.BackendTestCase):
         self.assertRaises(base.SimulatedCrash, e.run)
         self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
                           e.workflow_id, self.backend, owner='c2')
-        # d reverted twice (the crashed engine's call ran on): both saw b.
-        self.assertEqual([['RuntimeError']] * 2, LEDGER['reasons'])
+        # d reverted once or twice (the crashed engine's call may or may
+        # not have run before the crash, in its thread): each time it saw
+        # b's reason.
+        self.assertIn(len(LEDGER['reasons']), (1, 2))
+        for reasons in LEDGER['reasons']:
+            self.assertEqual(['RuntimeError'], reasons)
 
 
 class ConvergenceSQLite(Convergence):
