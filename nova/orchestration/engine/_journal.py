@@ -12,6 +12,8 @@ import logging
 
 from nova.orchestration import states
 from nova.orchestration.exceptions import OrchestrationError
+from nova.orchestration.persistence.base import TASK_MUTABLE
+from nova.orchestration.persistence.base import new_task_row
 
 LOG = logging.getLogger(__name__)
 _TT = states.TASK_TRANSITIONS
@@ -27,17 +29,8 @@ result (task SUCCESS), ``failure`` a Failure (task FAILURE/REVERT_FAILURE)."""
 
 def blank_row(name):
     """A task row before anything ran (the columns an engine writes)."""
-    return {
-        'name': name,
-        'state': states.PENDING,
-        'attempt': 0,
-        'result': None,
-        'failure': None,
-        'started_at': None,
-        'finished_at': None,
-        'revert_started_at': None,
-        'revert_finished_at': None,
-    }
+    row = new_task_row(None, name, 0)
+    return {col: row[col] for col in ('name',) + TASK_MUTABLE}
 
 
 class Journal:
