@@ -84,6 +84,12 @@ ACTIVE_STATES = tuple(
 #: the same clock tick (SQLite's clock ticks in milliseconds) misses it.
 EXPIRED_LEASE = datetime.datetime(2000, 1, 1)
 
+#: The owner of a workflow an operator freed while its owner's lease was
+#: still running (see ``Backend.free``). No engine has this name (theirs
+#: are ``host:boot_id:pid:nonce``): nobody renews it, and nobody claims
+#: the row before the lease runs out.
+FREED_OWNER = '(freed by an operator)'
+
 
 def utcnow():
     """Naive UTC now (what every timestamp column stores)."""
@@ -142,7 +148,8 @@ class Backend(abc.ABC):
         duplicate request must not fence the engine already running it.
 
         Returns (generation, adoptions) or None when someone else holds it or
-        it is finished. Taking it from another owner counts one adoption.
+        it is finished. Taking it from another owner counts one adoption
+        (``free`` counted it already for a row it freed).
         Raises WorkflowNotFound.
         """
 
@@ -239,10 +246,13 @@ class Backend(abc.ABC):
         row is freed only while it still has that generation: a stale
         engine freeing "its" workflow must not fence the new owner.
 
-        Without ``generation`` (an operator), a lease still running is kept
-        until it runs out: the owner may be alive, and its queued steps
-        start only while its lease is fresh by its own clock (invariant
-        I8); so the workflow is adopted at most ``lease_seconds`` later.
+        Without ``generation`` (an operator), a lease an owner still holds
+        is kept until it runs out, under the owner ``FREED_OWNER``: the
+        owner may be alive, and its queued steps start only while its
+        lease is fresh by its own clock (invariant I8). Nobody may claim
+        the row before then, not even a completion (whereas a row its
+        owner handed back is claimed at once); so the workflow is adopted
+        at most ``lease_seconds`` later.
         """
 
     @abc.abstractmethod

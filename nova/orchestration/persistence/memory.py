@@ -83,7 +83,7 @@ class MemoryBackend(base.Backend):
                 )
             ):
                 return None
-            if row['owner'] is not None:
+            if row['owner'] not in (None, base.FREED_OWNER):
                 row['adoptions'] += 1
             row.update(
                 owner=owner,
@@ -176,11 +176,11 @@ class MemoryBackend(base.Backend):
             ):
                 return False
             lease = row['lease_expires_at']
+            held = row['owner'] is not None and lease is not None and (
+                lease > self._now())
             self._free_row(row)
-            if generation is None and lease is not None and (
-                lease > self._now()
-            ):
-                row['lease_expires_at'] = lease  # see Backend.free
+            if generation is None and held:  # see Backend.free
+                row.update(owner=base.FREED_OWNER, lease_expires_at=lease)
             return True
 
     def free_owned_by(self, owner):

@@ -134,7 +134,11 @@ class SQLBackend(base.Backend):
                 # the old owner.
                 (
                     W.c.adoptions,
-                    W.c.adoptions + sa.case((W.c.owner.is_(None), 0), else_=1),
+                    W.c.adoptions + sa.case(
+                        (W.c.owner.is_(None), 0),
+                        (W.c.owner == base.FREED_OWNER, 0),
+                        else_=1,
+                    ),
                 ),
                 (W.c.owner, bp('b_owner')),
                 (W.c.generation, W.c.generation + 1),
@@ -173,13 +177,27 @@ class SQLBackend(base.Backend):
         self._free_fenced = free.where(
             W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE),
             W.c.generation == bp('b_gen'))
-        # An operator's free keeps a live lease until it runs out: the
-        # owner it takes the workflow from may be alive, with steps queued
-        # that start only while their lease is fresh.
-        self._free = free.values(lease_expires_at=sa.case(
-            (W.c.lease_expires_at > c.now, W.c.lease_expires_at),
-            else_=expired,
-        )).where(W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE))
+        # An operator's free keeps a live lease until it runs out, under
+        # an owner nobody claims from before then: the owner it takes the
+        # workflow from may be alive, with steps queued that start only
+        # while their lease is fresh. ``held`` reads the same whether the
+        # owner's case sees the old lease or (MySQL, which assigns left to
+        # right) the new one.
+        held = sa.and_(W.c.owner.isnot(None), W.c.lease_expires_at > c.now)
+        self._free = (
+            W.update()
+            .ordered_values(
+                (W.c.lease_expires_at,
+                 sa.case((held, W.c.lease_expires_at), else_=expired)),
+                (W.c.owner, sa.case(
+                    (held, sa.literal(base.FREED_OWNER, sa.String)),
+                    else_=sa.null(),
+                )),
+                (W.c.generation, W.c.generation + 1),
+                (W.c.adoptions, W.c.adoptions + 1),
+            )
+            .where(W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE))
+        )
         self._free_owned_by = free.where(
             W.c.owner == bp('b_owner'), W.c.state.in_(_ACTIVE)
         )

@@ -218,7 +218,43 @@ class BackendContract:
         # cleanly: it counts toward max_adoptions.
         self.assertEqual((3, 1), self.backend.claim(wid, 'other', 30))
         self.assertTrue(self.backend.free(wid))
+        base.expire_lease(self.backend, wid)
         self.assertEqual((5, 2), self.backend.claim(wid, 'third', 30))
+
+    def test_operator_free_of_a_live_owner_waits_for_its_lease(self):
+        # F11: the owner may be alive with a step queued that starts while
+        # its lease is fresh; nobody may claim before the lease runs out,
+        # not even a completion claiming with the current generation.
+        wid, gen = self.create(owner='me')
+        lease = self.backend.load(wid)[0]['lease_expires_at']
+        self.assertTrue(self.backend.free(wid))
+        row = self.backend.load(wid)[0]
+        self.assertEqual(
+            (pbase.FREED_OWNER, lease, gen + 1, 1),
+            (row['owner'], row['lease_expires_at'], row['generation'],
+             row['adoptions']))
+        self.assertIsNone(self.backend.claim(wid, 'other', 30))
+        self.assertIsNone(self.backend.claim(wid, 'other', 30, gen + 1))
+        self.assertEqual(0, self.backend.extend_leases('me', 30))
+        self.assertNotIn(wid, self.backend.find_adoptable(3600))
+        base.expire_lease(self.backend, wid)
+        self.assertIn(wid, self.backend.find_adoptable(3600))
+        # The free counted the adoption; the claim does not count it again.
+        self.assertEqual((gen + 2, 1), self.backend.claim(wid, 'other', 30))
+
+    def test_operator_free_of_a_released_workflow_frees_it_now(self):
+        # Handed back to wait for a completion, its lease is the waiting
+        # step's deadline and nobody runs it: the free lets a sweeper take
+        # it at once.
+        wid, gen = self.create(owner='me')
+        until = pbase.utcnow() + datetime.timedelta(hours=1)
+        self.backend.save(wid, gen, release=True, release_until=until)
+        self.assertTrue(self.backend.free(wid))
+        row = self.backend.load(wid)[0]
+        self.assertEqual((None, pbase.EXPIRED_LEASE),
+                         (row['owner'], row['lease_expires_at']))
+        self.assertIn(wid, self.backend.find_adoptable(3600))
+        self.assertEqual((gen + 2, 1), self.backend.claim(wid, 'other', 30))
 
     def test_free_owned_by(self):
         w1, _ = self.create(owner='dead')

@@ -16,6 +16,7 @@ import datetime
 import json
 
 from nova.orchestration import states
+from nova.orchestration.persistence.base import FREED_OWNER
 
 #: An operator's free keeps the old owner's lease until it runs out (the
 #: owner may still be alive), which can postpone a deadline by a lease.
@@ -212,6 +213,8 @@ def check_quiescent(world, ended=None):
     if owner is not None:
         if owner in world.running_owners():
             return
+        if owner == FREED_OWNER and lease is not None:
+            return  # an operator freed it: adopted when the lease passes
         holder = world.actors.get(owner)
         if holder is not None and (holder.crashed or holder.exhausted):
             if lease is None:
