@@ -280,7 +280,7 @@ class Engine:
         try:
             self._take_over(backend.load(workflow_id), adoptions,
                             policy.max_adoptions)
-        except WorkflowFailed:
+        except (WorkflowFailed, OwnershipLost):
             raise
         except Exception:
             # Invariant I3: never leave a claimed workflow held by nobody
@@ -292,6 +292,19 @@ class Engine:
     def _take_over(self, loaded, adoptions, max_adoptions):
         row, tasks = loaded
         journal = self._journal
+        if row['generation'] != journal.generation:
+            # Adopted again between our claim and this read (we stalled
+            # past the lease): the rows are the new owner's, and acting on
+            # them (poisoning a workflow it already ended, say) is a stale
+            # write.
+            journal.disown()
+            raise OwnershipLost(
+                'workflow %s was adopted at generation %s while generation '
+                '%s was loading it' % (self.workflow_id, row['generation'],
+                                       journal.generation),
+                workflow_id=self.workflow_id, owner=row['owner'],
+                current_generation=row['generation'],
+                lease_expires_at=row['lease_expires_at'])
         journal.state = row['state']
         if max_adoptions is not None and adoptions > max_adoptions:
             self._reverter.restore_reasons(row['failure'])

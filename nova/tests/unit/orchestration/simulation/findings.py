@@ -105,6 +105,16 @@ FINDINGS = (
         'the old owner trusts runs out',
         'Let nobody claim a workflow an operator freed from a live owner',
         ()),
+    Finding(
+        'F12', 'I3 I8', 'poison@3:crash,16:adopt,20:adopt',
+        'an engine that claimed a workflow stalled before loading its rows; '
+        'another adopted it meanwhile and poisoned it; the first then took '
+        'the new owner\'s rows for its own and tried to poison a FAILED '
+        'workflow: InvalidTransition escaped Engine.load (found once the '
+        'harness checked that only the exceptions of the engine\'s '
+        'contract leave it)',
+        'Refuse to take over rows another owner claimed after us',
+        ()),
 )
 
 OPEN = tuple(f for f in FINDINGS if f.fixed is None)

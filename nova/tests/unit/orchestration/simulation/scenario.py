@@ -18,6 +18,8 @@ generation its engine held.
 
 import logging
 
+from sqlalchemy import exc as sa_exc
+
 from nova import orchestration as orc
 from nova.orchestration import states
 from nova.orchestration.exceptions import WorkflowNotFound
@@ -154,6 +156,15 @@ class Scenario:
             if isinstance(e, world_mod.SimulationStuck):
                 world.violate('I3', '%s would wait for ever: %s'
                               % (actor.name, e))
+            elif not isinstance(e, sa_exc.OperationalError):
+                # The conductor frees a workflow whose engine raised
+                # anything else, which converges, but only by chance: the
+                # engine left its own contract (run() ends the workflow,
+                # waits, hands it back, or raises WorkflowFailed,
+                # OwnershipLost or a database error).
+                world.violate('I3', '%s escaped %s (%s): %s' % (
+                    type(e).__name__, actor.name, actor.what,
+                    str(e).splitlines()[0][:120]))
         finally:
             actor.running = False
             world.stack.pop()
@@ -181,6 +192,7 @@ class Scenario:
             resumable=True,
             **self._options(actor),
         )
+        actor.engine = engine
         return self._run(engine)
 
     def _run(self, engine):
@@ -195,6 +207,8 @@ class Scenario:
             except Exception:  # noqa: S110 (the original error matters)
                 pass
             raise
+        if engine.stopped:
+            return 'stopped'
         if engine.waiting:
             return 'waiting for %s' % ', '.join(sorted(engine.waiting))
         return engine.state
@@ -206,6 +220,7 @@ class Scenario:
             owner=actor.name,
             **self._options(actor),
         )
+        actor.engine = engine
         return self._run(engine)
 
     def _sweep(self, actor):
@@ -232,6 +247,7 @@ class Scenario:
                 owner=actor.name, **kwargs, **self._options(actor))
             if engine is None:
                 return 'refused'
+            actor.engine = engine
             return self._run(engine)
 
         outcome = self._engine('complete %s' % token, body)

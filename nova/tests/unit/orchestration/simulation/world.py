@@ -41,6 +41,8 @@ FREE = 'free'  # an operator frees the workflow (backend.free)
 COMPLETE = 'complete'  # the remote side reports a waiting step right now
 STALE = 'stale'  # a completion with a token that is not the current one
 TICK = 'tick'  # time passes beyond every step timeout
+STALL = 'stall'  # the engine freezes for half a lease; nobody adopts
+STOP = 'stop'  # the conductor stops the engine frozen here (Engine.stop)
 # Actions at some points only.
 CRASH = 'crash'  # the process of the engine dies here
 DBERR = 'dberr'  # this write fails before committing (transient)
@@ -146,6 +148,7 @@ class Actor:
         'dberrs',
         'exhausted',
         'pool',
+        'engine',
     )
 
     def __init__(self, name, what):
@@ -158,6 +161,7 @@ class Actor:
         self.dberrs = 0  # injected write errors in a row
         self.exhausted = False  # it gave up after SAVE_ATTEMPTS of them
         self.pool = None
+        self.engine = None  # the Engine it drives, once there is one
 
 
 class Remote:
@@ -206,7 +210,7 @@ class World:
         self.remote = {}
         self.accepts = collections.Counter()
         self.max_claim = 0  # the newest generation any claim returned
-        generic = [ABORT, ADOPT, FREE]
+        generic = [ABORT, ADOPT, FREE, STALL, STOP]
         if flow.has_pending:
             generic += [COMPLETE, STALE]
         if flow.has_timeouts:
@@ -290,6 +294,14 @@ class World:
             return None
         if action == TICK:
             self.clock.advance(self.flow.max_timeout + 1)
+            return None
+        if action == STALL:
+            self.clock.advance(LEASE_SECONDS / 2)
+            return None
+        if action == STOP:
+            engine = actor.engine if actor is not None else None
+            if engine is not None:
+                engine.stop()
             return None
         self.handler.act(action)
         return None
