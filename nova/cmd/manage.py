@@ -1,7 +1,8 @@
 """nova-manage: operator commands, ``nova-manage <category> <command>``.
 
 Each category is a class; each public method is a command whose
-arguments are declared with :func:`args`. A command returns its exit code:
+arguments are declared with :func:`nova.cmd.common.args`. A command
+returns its exit code (the ``EXIT_*`` constants of :mod:`nova.cmd.common`):
 
 ====  ===========================================================
 code  meaning
@@ -14,7 +15,6 @@ code  meaning
 ====  ===========================================================
 """
 
-import functools
 import inspect
 import sys
 
@@ -22,6 +22,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from nova import config
+from nova.cmd import common
+from nova.cmd import manage_workflow
 import nova.conf
 from nova.db import api as db_api
 from nova.db import defaults
@@ -30,37 +32,10 @@ from nova.db import migration
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_NOTHING_DONE = 1
-EXIT_DB_UNAVAILABLE = 2
-EXIT_BAD_INPUT = 127
-EXIT_UNEXPECTED = 255
-
-
-def args(*args, **kwargs):
-    """Declare one argparse argument of a command (stackable)."""
-    def _decorator(func):
-        func.__dict__.setdefault('args', []).insert(0, (args, kwargs))
-        return func
-    return _decorator
-
-
-def db_errors_are_one_line(func):
-    """Turn an unusable database into one clear line and exit code 2."""
-    @functools.wraps(func)
-    def wrapper(*a, **kw):
-        try:
-            return func(*a, **kw)
-        except db_api.DBUnavailable as exc:
-            print('ERROR: %s' % exc, file=sys.stderr)
-            return EXIT_DB_UNAVAILABLE
-    return wrapper
-
-
 class DbCommands:
     """Create and upgrade the nova database schema."""
 
-    @db_errors_are_one_line
+    @common.db_errors_are_one_line
     def sync(self):
         """Upgrade the schema to the latest revision and add the
         default flavors, image and network when missing. Running it again
@@ -73,23 +48,22 @@ class DbCommands:
                 created = defaults.ensure_defaults(conn)
         except defaults.InvalidNetwork as exc:
             print('ERROR: %s' % exc, file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return common.EXIT_BAD_INPUT
         for line in created:
             print('Created %s' % line)
         print('Database is at revision %s' % migration.db_version(engine))
-        return EXIT_OK
+        return common.EXIT_OK
 
-    @db_errors_are_one_line
+    @common.db_errors_are_one_line
     def version(self):
         """Print the schema revision of the database ("None" before the
         first sync).
         """
         print(migration.db_version())
-        return EXIT_OK
+        return common.EXIT_OK
 
 
 def _categories():
-    from nova.cmd import manage_workflow
     return {'db': DbCommands, 'workflow': manage_workflow.WorkflowCommands}
 
 
@@ -142,12 +116,12 @@ def main(argv=None):
         print('ERROR: %s' % exc, file=sys.stderr)
         CONF.clear()
         CONF.unregister_opt(category_opt)
-        return EXIT_BAD_INPUT
+        return common.EXIT_BAD_INPUT
     except SystemExit as exc:
         # argparse exits 2 on bad usage; our convention is 127.
         CONF.clear()
         CONF.unregister_opt(category_opt)
-        return EXIT_BAD_INPUT if exc.code else EXIT_OK
+        return common.EXIT_BAD_INPUT if exc.code else common.EXIT_OK
 
     category = CONF.category
     kwargs = {name: getattr(category, name)
@@ -159,7 +133,7 @@ def main(argv=None):
                       category.name, category.action)
         print('ERROR: unexpected error; see the log for the traceback.',
               file=sys.stderr)
-        return EXIT_UNEXPECTED
+        return common.EXIT_UNEXPECTED
     finally:
         # Leave the global CONF as found: other code parsing it in this
         # process (tests) must not require a category.
@@ -169,3 +143,7 @@ def main(argv=None):
 
 def _console_main():
     sys.exit(main())
+
+
+if __name__ == '__main__':
+    _console_main()

@@ -18,7 +18,7 @@ from oslo_utils import uuidutils
 
 from nova import context as nova_context
 from nova import orchestration as orc
-from nova.cmd import manage
+from nova.cmd import common
 from nova.conductor import audit
 from nova.db import api as db_api
 from nova.db import workflows as workflows_db
@@ -96,16 +96,16 @@ def _print_table(headers, rows):
 
 def _commands(func):
     """Bad input -> 127, unknown workflow -> 1, DB down -> 2."""
-    @manage.db_errors_are_one_line
+    @common.db_errors_are_one_line
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except BadInput as exc:
             print('ERROR: %s' % exc, file=sys.stderr)
-            return manage.EXIT_BAD_INPUT
+            return common.EXIT_BAD_INPUT
         except orc.WorkflowNotFound as exc:
             print('ERROR: %s' % exc, file=sys.stderr)
-            return manage.EXIT_NOTHING_DONE
+            return common.EXIT_NOTHING_DONE
     wrapper.__doc__ = func.__doc__
     wrapper.__name__ = func.__name__
     wrapper.args = getattr(func, 'args', [])
@@ -120,18 +120,18 @@ def _backend():
 class WorkflowCommands:
     """Inspect and repair workflows (see doc/source/admin)."""
 
-    @manage.args('--state', metavar='STATE',
+    @common.args('--state', metavar='STATE',
                  help='only workflows in this state (e.g. RUNNING)')
-    @manage.args('--target', metavar='ID',
+    @common.args('--target', metavar='ID',
                  help='only workflows of this target (an instance uuid)')
-    @manage.args('--owner', metavar='OWNER',
+    @common.args('--owner', metavar='OWNER',
                  help='only workflows owned by this conductor')
-    @manage.args('--older-than', metavar='AGE', dest='older_than',
+    @common.args('--older-than', metavar='AGE', dest='older_than',
                  help='only workflows created more than AGE ago '
                       '(30s, 10m, 2h, 7d)')
-    @manage.args('--limit', metavar='N', type=int, default=100,
+    @common.args('--limit', metavar='N', type=int, default=100,
                  help='at most N workflows, newest first (default 100)')
-    @manage.args('--json', action='store_true', dest='json',
+    @common.args('--json', action='store_true', dest='json',
                  help='print JSON instead of a table')
     @_commands
     def list(self, state=None, target=None, owner=None, older_than=None,
@@ -152,7 +152,7 @@ class WorkflowCommands:
         if json:
             _dump([dict(_jsonable(r), lease_left=_lease_left(r, now))
                    for r in rows])
-            return manage.EXIT_OK
+            return common.EXIT_OK
         _print_table(
             ['id', 'name', 'state', 'target', 'owner', 'gen', 'lease left',
              'created'],
@@ -160,12 +160,12 @@ class WorkflowCommands:
               r['owner'] or '', r['generation'],
               _fmt_seconds(_lease_left(r, now)), _iso(r['created_at'])]
              for r in rows])
-        return manage.EXIT_OK
+        return common.EXIT_OK
 
-    @manage.args('workflow_id', metavar='ID', help='workflow id')
-    @manage.args('--json', action='store_true', dest='json',
+    @common.args('workflow_id', metavar='ID', help='workflow id')
+    @common.args('--json', action='store_true', dest='json',
                  help='print JSON')
-    @manage.args('--dot', action='store_true', dest='dot',
+    @common.args('--dot', action='store_true', dest='dot',
                  help='print a Graphviz graph, states as colors')
     @_commands
     def show(self, workflow_id, json=False, dot=False):
@@ -187,9 +187,9 @@ class WorkflowCommands:
             print(_to_dot(row, tree))
         else:
             _print_show(row, tree, now)
-        return manage.EXIT_OK
+        return common.EXIT_OK
 
-    @manage.args('workflow_id', metavar='ID', help='workflow id')
+    @common.args('workflow_id', metavar='ID', help='workflow id')
     @_commands
     def resume(self, workflow_id):
         """Release a workflow's owner so that a conductor adopts it.
@@ -204,9 +204,9 @@ class WorkflowCommands:
             return _refuse_finished(workflow_id)
         print('Workflow %s released; a conductor will adopt it at its first '
               'sweep after its current lease runs out.' % workflow_id)
-        return manage.EXIT_OK
+        return common.EXIT_OK
 
-    @manage.args('workflow_id', metavar='ID', help='workflow id')
+    @common.args('workflow_id', metavar='ID', help='workflow id')
     @_commands
     def abort(self, workflow_id):
         """Ask a workflow's owner to revert it at the next step."""
@@ -215,13 +215,13 @@ class WorkflowCommands:
             return _refuse_finished(workflow_id)
         print('Abort of workflow %s requested; its owner reverts it at the '
               'next step boundary.' % workflow_id)
-        return manage.EXIT_OK
+        return common.EXIT_OK
 
-    @manage.args('--before', metavar='AGE', required=True,
+    @common.args('--before', metavar='AGE', required=True,
                  help='purge finished workflows older than AGE (7d, ...)')
-    @manage.args('--dry-run', action='store_true', dest='dry_run',
+    @common.args('--dry-run', action='store_true', dest='dry_run',
                  help='only count what would be purged')
-    @manage.args('--batch-size', metavar='N', type=int, default=1000,
+    @common.args('--batch-size', metavar='N', type=int, default=1000,
                  dest='batch_size', help='rows deleted per transaction')
     @_commands
     def purge(self, before, dry_run=False, batch_size=1000):
@@ -233,9 +233,9 @@ class WorkflowCommands:
                                  dry_run=dry_run)
         print('%s %d finished workflow(s) older than %s.' % (
             'Would purge' if dry_run else 'Purged', count, before))
-        return manage.EXIT_OK if count else manage.EXIT_NOTHING_DONE
+        return common.EXIT_OK if count else common.EXIT_NOTHING_DONE
 
-    @manage.args('--json', action='store_true', dest='json',
+    @common.args('--json', action='store_true', dest='json',
                  help='print JSON')
     @_commands
     def stats(self, json=False):
@@ -245,7 +245,7 @@ class WorkflowCommands:
             _dump({key: _iso(value) if not isinstance(value, dict) else
                    {k: _iso(v) for k, v in value.items()}
                    for key, value in stats.items()})
-            return manage.EXIT_OK
+            return common.EXIT_OK
         print('Workflows by state:')
         for state in orc.states.WORKFLOW_STATES:
             print('  %-10s %d' % (state, stats['by_state'].get(state, 0)))
@@ -259,9 +259,9 @@ class WorkflowCommands:
             if oldest else 'none'))
         print('Expired leases: %d' % stats['expired_leases'])
         print('Abort requested: %d' % stats['abort_requested'])
-        return manage.EXIT_OK
+        return common.EXIT_OK
 
-    @manage.args('--json', action='store_true', dest='json',
+    @common.args('--json', action='store_true', dest='json',
                  help='print JSON')
     @_commands
     def audit(self, json=False):
@@ -280,7 +280,7 @@ class WorkflowCommands:
                 len(findings), 'y' if len(findings) == 1 else 'ies'))
         else:
             print('No inconsistency found.')
-        return EXIT_INCONSISTENT if findings else manage.EXIT_OK
+        return EXIT_INCONSISTENT if findings else common.EXIT_OK
 
 
 def _refuse_finished(workflow_id):

@@ -7,6 +7,7 @@ import fixtures
 import sqlalchemy as sa
 
 from nova import test
+from nova.cmd import common
 from nova.cmd import manage
 from nova.db import migration
 from nova.tests import db_fixture
@@ -85,7 +86,7 @@ class TestDbErrors(ManageTestCase):
         # Port 9 (discard) on loopback: nothing listens there.
         rc = self.manage('db', 'sync', connection=(
             'mysql+pymysql://root@127.0.0.1:9/nova'))
-        self.assertEqual(manage.EXIT_DB_UNAVAILABLE, rc)
+        self.assertEqual(common.EXIT_DB_UNAVAILABLE, rc)
         lines = self.stderr.getvalue().strip().splitlines()
         self.assertEqual(1, len(lines), lines)
         self.assertTrue(lines[0].startswith(
@@ -95,14 +96,14 @@ class TestDbErrors(ManageTestCase):
 
     def test_malformed_url_is_exit_2(self):
         rc = self.manage('db', 'version', connection='nosuchdb://x')
-        self.assertEqual(manage.EXIT_DB_UNAVAILABLE, rc)
+        self.assertEqual(common.EXIT_DB_UNAVAILABLE, rc)
         self.assertIn('nosuchdb', self.stderr.getvalue())
 
     def test_unknown_command_is_bad_input(self):
-        self.assertEqual(manage.EXIT_BAD_INPUT,
+        self.assertEqual(common.EXIT_BAD_INPUT,
                          self.manage('db', 'frobnicate'))
 
     def test_missing_config_file_is_bad_input(self):
-        self.assertEqual(manage.EXIT_BAD_INPUT, manage.main(
+        self.assertEqual(common.EXIT_BAD_INPUT, manage.main(
             ['nova-manage', '--config-file', '/nonexistent.conf', 'db',
              'version']))
