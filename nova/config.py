@@ -4,6 +4,7 @@ from oslo_log import log as logging
 
 from nova import version
 import nova.conf
+from nova.db import api as db_api
 
 CONF = nova.conf.CONF
 
@@ -27,5 +28,4 @@ def parse_args(argv, default_config_files=None, configure_db=True):
          default_config_files=default_config_files)
     logging.setup(CONF, 'nova')
     if configure_db:
-        from nova.db import api as db_api
         db_api.configure(CONF)

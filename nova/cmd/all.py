@@ -16,6 +16,7 @@ from oslo_log import log as logging
 from nova import config
 from nova import embedded
 from nova import rpc
+from nova.api import server as api_server
 import nova.conf
 from nova.db import api as db_api
 from nova.db import defaults
@@ -41,7 +42,6 @@ def main(argv=None):
     except db_api.DBUnavailable as exc:
         print('nova-all: %s' % exc, file=sys.stderr)
         return 2
-    from nova.api import server as api_server
 
     stack = embedded.EmbeddedNova().start()
     api = api_server.APIServer(CONF.osapi_compute_listen,

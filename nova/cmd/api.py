@@ -14,6 +14,8 @@ import threading
 from oslo_log import log as logging
 
 from nova import config
+from nova.api import server as api_server
+from nova.api.openstack import wsgi_app
 import nova.conf
 
 CONF = nova.conf.CONF
@@ -23,8 +25,6 @@ LOG = logging.getLogger(__name__)
 def main(argv=None):
     """Run nova-api; the return value is the exit code."""
     config.parse_args(sys.argv if argv is None else argv)
-    from nova.api import server as api_server
-    from nova.api.openstack import wsgi_app
 
     try:
         app = wsgi_app.load_app()

@@ -8,15 +8,16 @@ import os
 import signal
 import sys
 
+from nova import config
+from nova import service
 from nova.cmd import _service_main
+from nova.conductor import manager
 import nova.conf
 
 CONF = nova.conf.CONF
 
 
 def _make_service():
-    from nova import service
-    from nova.conductor import manager
     return service.Service('nova-conductor', CONF.conductor.topic,
                            manager.ConductorManager())
 
@@ -47,7 +48,6 @@ def _run_workers(count):
 
 
 def main():
-    from nova import config
     # Peek at [conductor] workers before forking: each worker parses the
     # configuration again for itself.
     config.parse_args(sys.argv, configure_db=False)

@@ -4,6 +4,7 @@ from nova.conf import all as all_
 from nova.conf import api
 from nova.conf import compute
 from nova.conf import conductor
+from nova.conf import database
 from nova.conf import default
 from nova.conf import fake_driver
 from nova.conf import network
@@ -26,5 +27,4 @@ def list_opts():
 
 def set_defaults():
     """Apply nova's defaults to options owned by libraries."""
-    from nova.conf import database
     database.set_defaults()
