@@ -35,10 +35,12 @@ ORCHESTRATION_OPTS = [
                     'in bytes. A larger value fails the task that '
                     'produced it with an error naming it.'),
     cfg.StrOpt('executor', default='threads',
-               choices=[('threads', 'native threads (default)'),
-                        ('eventlet', 'eventlet green threads; only when '
-                                     'the service runs under eventlet')],
-               help='Kind of executor that runs workflow tasks.'),
+               choices=[('threads', 'native threads (default)')],
+               help='Kind of executor that runs workflow tasks. nova\'s '
+                    'services run on native threads and keep eventlet out '
+                    'of their processes (nova.native_threads), so '
+                    'nova.orchestration\'s eventlet executor is not '
+                    'offered here.'),
     cfg.IntOpt('max_workers', default=64, min=1,
                help='Most tasks run at once per conductor process.'),
 ]
