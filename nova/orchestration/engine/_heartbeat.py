@@ -9,6 +9,8 @@ would adopt the workflow (the old engine would then be fenced).
 import logging
 import threading
 
+from nova.orchestration.persistence.base import DEFAULT_LEASE_SECONDS
+
 LOG = logging.getLogger(__name__)
 
 
@@ -25,7 +27,8 @@ class Heartbeat:
     logged and retried at the next beat.
     """
 
-    def __init__(self, backend, owner, lease_seconds=30, interval=None,
+    def __init__(self, backend, owner,
+                 lease_seconds=DEFAULT_LEASE_SECONDS, interval=None,
                  workflow_ids=None):
         self.backend = backend
         self.workflow_ids = workflow_ids

@@ -4,6 +4,8 @@ the clock it reads time from."""
 import datetime
 import time
 
+from nova.orchestration.persistence.base import DEFAULT_LEASE_SECONDS
+
 #: The executor kinds an engine can be given by name.
 EXECUTOR_KINDS = ('threads', 'eventlet')
 
@@ -110,7 +112,7 @@ class EnginePolicy:
 
     def __init__(
         self,
-        lease_seconds=30,
+        lease_seconds=DEFAULT_LEASE_SECONDS,
         max_adoptions=None,
         result_size_limit=None,
         executor='threads',

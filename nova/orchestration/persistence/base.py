@@ -78,6 +78,10 @@ ACTIVE_STATES = tuple(
 )
 
 
+#: Seconds a claim holds a workflow unless renewed, where nobody says
+#: otherwise (nova sets ``[orchestration] lease_seconds``).
+DEFAULT_LEASE_SECONDS = 30
+
 #: The lease of a workflow released for immediate adoption (hand-back,
 #: free, abort of a waiting workflow): long expired whatever the clocks
 #: say. "Now" would not do: adoption needs lease < now, and a sweep in
@@ -120,11 +124,10 @@ class Backend(abc.ABC):
     def upgrade(self):  # noqa: B027 (optional hook)
         """Create or upgrade the schema (no-op for memory)."""
 
-    create_schema = upgrade
-
     @abc.abstractmethod
     def create_workflow(
-        self, workflow, tasks=(), owner=None, lease_seconds=30, connection=None
+        self, workflow, tasks=(), owner=None,
+        lease_seconds=DEFAULT_LEASE_SECONDS, connection=None,
     ):
         """Insert a workflow row (dict of WORKFLOW_COLUMNS, missing ones
         default)
@@ -166,7 +169,7 @@ class Backend(abc.ABC):
         tasks=(),
         workflow=None,
         check_abort=True,
-        lease_seconds=30,
+        lease_seconds=DEFAULT_LEASE_SECONDS,
         release=False,
         release_until=None,
         new_tasks=(),

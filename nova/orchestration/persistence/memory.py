@@ -37,7 +37,8 @@ class MemoryBackend(base.Backend):
             raise WorkflowNotFound(workflow_id=workflow_id) from None
 
     def create_workflow(
-        self, workflow, tasks=(), owner=None, lease_seconds=30, connection=None
+        self, workflow, tasks=(), owner=None,
+        lease_seconds=base.DEFAULT_LEASE_SECONDS, connection=None,
     ):
         now = self._now()
         row = dict.fromkeys(base.WORKFLOW_COLUMNS)
@@ -110,7 +111,7 @@ class MemoryBackend(base.Backend):
         tasks=(),
         workflow=None,
         check_abort=True,
-        lease_seconds=30,
+        lease_seconds=base.DEFAULT_LEASE_SECONDS,
         release=False,
         release_until=None,
         new_tasks=(),

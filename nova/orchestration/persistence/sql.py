@@ -92,8 +92,6 @@ class SQLBackend(base.Backend):
                 return
             schema.upgrade_v1(Operations(MigrationContext.configure(conn)))
 
-    create_schema = upgrade
-
     # -- statements, built once ---------------------------------------------
     def _build_statements(self):
         c = self._clock
@@ -270,7 +268,8 @@ class SQLBackend(base.Backend):
 
     # -- Backend -------------------------------------------------------------
     def create_workflow(
-        self, workflow, tasks=(), owner=None, lease_seconds=30, connection=None
+        self, workflow, tasks=(), owner=None,
+        lease_seconds=base.DEFAULT_LEASE_SECONDS, connection=None,
     ):
         c = self._clock
         values = {
@@ -366,7 +365,7 @@ class SQLBackend(base.Backend):
         tasks=(),
         workflow=None,
         check_abort=True,
-        lease_seconds=30,
+        lease_seconds=base.DEFAULT_LEASE_SECONDS,
         release=False,
         release_until=None,
         new_tasks=(),
