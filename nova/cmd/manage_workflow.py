@@ -34,7 +34,7 @@ _AGE_UNITS = {'s': 'seconds', 'm': 'minutes', 'h': 'hours', 'd': 'days',
 STATE_COLORS = {
     'PENDING': 'white', 'RUNNING': 'lightblue', 'SUCCESS': 'palegreen',
     'FAILURE': 'salmon', 'REVERTING': 'orange', 'REVERTED': 'khaki',
-    'REVERT_FAILURE': 'red', 'IGNORED': 'lightgray',
+    'REVERT_FAILURE': 'red',
 }
 
 

@@ -21,7 +21,6 @@ ABORTING = 'ABORTING'
 # Task states (PENDING, RUNNING, SUCCESS, REVERTING, REVERTED shared).
 FAILURE = 'FAILURE'
 REVERT_FAILURE = 'REVERT_FAILURE'
-IGNORED = 'IGNORED'
 
 WORKFLOW_STATES = (
     PENDING,
@@ -40,7 +39,6 @@ TASK_STATES = (
     REVERTING,
     REVERTED,
     REVERT_FAILURE,
-    IGNORED,
 )
 
 #: Workflow states in which nothing more happens without an operator.
@@ -72,7 +70,6 @@ WORKFLOW_TRANSITIONS = {
 
 TASK_TRANSITIONS = {
     (PENDING, 'start'): RUNNING,
-    (PENDING, 'ignore'): IGNORED,
     (RUNNING, 'start'): RUNNING,  # idempotent task re-executed on resume
     (RUNNING, 'succeed'): SUCCESS,
     (RUNNING, 'fail'): FAILURE,
@@ -84,7 +81,6 @@ TASK_TRANSITIONS = {
     (REVERTING, 'reverted'): REVERTED,
     (REVERTING, 'revert_fail'): REVERT_FAILURE,
     (REVERTED, 'reset'): PENDING,  # the enclosing retry runs the subflow again
-    (IGNORED, 'reset'): PENDING,
     (REVERT_FAILURE, 'revert'): REVERTING,  # an operator-driven re-revert
 }
 

@@ -474,8 +474,6 @@ class Engine:
                 out[wid] = 'ERROR: %s' % type(e).__name__
         return out
 
-    check_timeouts = sweep
-
     def release(self):
         """Give the workflow up without running it, leaving it as a sweeper
         needs it: adoptable at once when it has work to do, else waiting

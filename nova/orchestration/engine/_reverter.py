@@ -291,7 +291,7 @@ class Reverter:
         nodes, rows, values = self.nodes, journal.rows, self.values
         for s in rp.scopes:
             for m in nodes[s].members:
-                if rows[m]['state'] in (states.REVERTED, states.IGNORED):
+                if rows[m]['state'] == states.REVERTED:
                     row = journal.task(m, 'reset')
                     row['result'] = row['failure'] = None
                     values.forget(m)
