@@ -109,7 +109,10 @@ class RawStatement:
     """A Core statement compiled once, executed on the DBAPI cursor.
 
     Parameters go through the dialect's bind processors (e.g. datetimes on
-    SQLite), as SQLAlchemy would convert them.
+    SQLite), as SQLAlchemy would convert them: each bound parameter's
+    ``TypeEngine.bind_processor`` for the dialect (public API): what a
+    Connection does itself, without its per-execution overhead on the
+    engine's hottest path (every step's writes).
     """
 
     def __init__(self, stmt, dialect):
@@ -117,7 +120,11 @@ class RawStatement:
         self.sql = c.string
         self.positional = c.positional
         self.order = list(c.positiontup) if c.positional else None
-        self.procs = dict(c._bind_processors)
+        self.procs = {}
+        for key, bind in c.binds.items():
+            proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if proc is not None:
+                self.procs[key] = proc
 
     def _convert(self, values):
         full = self.compiled.construct_params(values)
