@@ -91,3 +91,5 @@ class TestFencing(test.TestCase):
 
     def test_unfenced_context_passes(self):
         instances_db.update(self.admin, self.uuid, {'task_state': 'x'})
+        self.assertEqual('x', instances_db.get(self.admin, self.uuid)[
+            'task_state'])

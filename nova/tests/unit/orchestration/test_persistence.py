@@ -447,7 +447,17 @@ class SQLiteFileBackendTest(BackendContract, testtools.TestCase):
         self.assertEqual('CASCADE', fks[0]['options'].get('ondelete'))
 
     def test_upgrade_idempotent(self):
+        wid, gen = self.create(owner='me')
+        insp = sa.inspect(self.backend.engine)
+        before = {t: insp.get_columns(t) for t in ('workflows',
+                                                   'workflow_tasks')}
         self.backend.upgrade()
+        insp = sa.inspect(self.backend.engine)
+        after = {t: insp.get_columns(t) for t in before}
+        self.assertEqual(repr(before), repr(after))
+        row, tasks = self.backend.load(wid)
+        self.assertEqual(('me', gen, 2), (row['owner'], row['generation'],
+                                          len(tasks)))
 
     def test_in_memory_sqlite_url(self):
         b = orc.persistence.backend_from_url('sqlite://')
