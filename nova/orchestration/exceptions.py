@@ -1,8 +1,7 @@
 """Exceptions raised by nova.orchestration.
 
-Every error names what went wrong (workflow id, task name, state, event) so
-that
-an operator reading a log line knows what to look at.
+Every error names what went wrong (workflow id, task name, state, event)
+so that an operator reading a log line knows what to look at.
 """
 
 

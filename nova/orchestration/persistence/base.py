@@ -130,8 +130,7 @@ class Backend(abc.ABC):
         lease_seconds=DEFAULT_LEASE_SECONDS, connection=None,
     ):
         """Insert a workflow row (dict of WORKFLOW_COLUMNS, missing ones
-        default)
-        and its task rows [(name, position)] in one transaction.
+        default) and its task rows [(name, position)] in one transaction.
 
         With ``owner`` the row is claimed at once (generation 1) and the
         generation is returned; else 0. ``connection`` (SQL only) is a caller's
