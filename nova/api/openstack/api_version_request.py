@@ -23,6 +23,8 @@ APIs served here:
 
 import re
 
+import microversion_parse
+
 from nova import exception
 
 MIN_API_VERSION = '2.1'
@@ -119,8 +121,6 @@ def from_headers(headers):
     :raises InvalidAPIVersionString: header not of the MAJOR.MINOR form.
     :raises InvalidGlobalAPIVersion: version out of range (406).
     """
-    import microversion_parse
-
     requested = microversion_parse.get_version(
         headers, service_type='compute',
         legacy_headers=['X-OpenStack-Nova-API-Version'])

@@ -1,13 +1,17 @@
-"""Pieces every compute API controller shares: links, pagination
-parameters, server status names, timestamps and the compute API handle.
+"""Pieces every compute API controller shares: server ids, links,
+pagination parameters, server status names, timestamps and the compute
+API handle.
 """
 
 import datetime
 import urllib.parse
 
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 import webob.exc
 
+from nova import exception
+from nova.compute import api as compute
 from nova.compute import vm_states
 import nova.conf
 
@@ -30,6 +34,16 @@ KNOWN_STATUSES = (
     'PASSWORD', 'PAUSED', 'REBOOT', 'REBUILD', 'RESCUE', 'RESIZE',
     'REVERT_RESIZE', 'SHELVED', 'SHELVED_OFFLOADED', 'SHUTOFF',
     'SOFT_DELETED', 'SUSPENDED', 'UNKNOWN', 'VERIFY_RESIZE')
+
+
+def check_instance_uuid(server_id: str) -> None:
+    """Raise InstanceNotFound (404) unless ``server_id`` is a uuid.
+
+    Servers are only ever looked up by uuid, so a malformed id in a URL
+    is a missing server, answered before any database query.
+    """
+    if not uuidutils.is_uuid_like(server_id):
+        raise exception.InstanceNotFound(instance_id=server_id)
 
 
 def status_from_state(vm_state, task_state=None):
@@ -158,13 +172,13 @@ _compute_api = None
 def compute_api():
     """The process's :class:`nova.compute.api.API` (created on first use).
 
-    Imported lazily so the API app loads before its services do; tests
-    replace it with :func:`set_compute_api`.
+    Created on first use, not at import, because it makes an RPC client
+    and the transport is configured only once the service has parsed its
+    configuration; tests replace it with :func:`set_compute_api`.
     """
     global _compute_api
     if _compute_api is None:
-        from nova.compute import api
-        _compute_api = api.API()
+        _compute_api = compute.API()
     return _compute_api
 
 

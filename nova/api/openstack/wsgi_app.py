@@ -18,6 +18,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from paste import deploy
 
+from nova import config
 import nova.conf
 
 CONF = nova.conf.CONF
@@ -73,8 +74,6 @@ def init_application():
 
     For WSGI servers that import the application (uWSGI, mod_wsgi).
     """
-    from nova import config
-
     config_dir = os.environ.get('OS_NOVA_CONFIG_DIR', '/etc/nova').strip()
     config_file = os.path.join(config_dir, 'nova.conf')
     files = [config_file] if os.path.exists(config_file) else []

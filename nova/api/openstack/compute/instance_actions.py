@@ -39,8 +39,7 @@ class InstanceActionsController:
 
     def _instance(self, req, server_id, action):
         context = req.context
-        from nova.api.openstack.compute.servers import _check_uuid
-        _check_uuid(server_id)
+        common.check_instance_uuid(server_id)
         # Since 2.21 the actions of deleted servers stay visible.
         project_id = None if context.is_admin else context.project_id
         instance = instances_db.get(

@@ -12,8 +12,7 @@ class IPsController:
 
     def _network_info(self, req, server_id, action):
         context = req.context
-        from nova.api.openstack.compute.servers import _check_uuid
-        _check_uuid(server_id)
+        common.check_instance_uuid(server_id)
         instance = common.compute_api().get(context, server_id)
         policy.authorize(context, 'os_compute_api:ips:%s' % action,
                          {'project_id': instance['project_id'],

@@ -5,6 +5,9 @@ the workflows implement); this module only validates input, checks
 policy, maps errors to nova's HTTP codes and renders the views.
 """
 
+import re
+import secrets
+
 import webob.exc
 
 from nova import exception
@@ -14,6 +17,7 @@ from nova.api.openstack import common
 from nova.api.openstack import wsgi
 from nova.api.openstack.compute.schemas import servers as schema
 from nova.api.openstack.compute.views import servers as views
+from nova.db import flavors as flavors_db
 
 SERVERS = 'os_compute_api:servers:%s'
 
@@ -32,12 +36,6 @@ def _bool_param(value):
 def _flavor_id(flavor_ref):
     """The flavor id of a flavorRef, which may be a URL."""
     return str(flavor_ref).rstrip('/').rsplit('/', 1)[-1]
-
-
-def _check_uuid(server_id):
-    from oslo_utils import uuidutils
-    if not uuidutils.is_uuid_like(server_id):
-        raise exception.InstanceNotFound(instance_id=server_id)
 
 
 class ServersController:
@@ -70,7 +68,7 @@ class ServersController:
         return self._view.show(req, instance)
 
     def _get_instance(self, context, server_id):
-        _check_uuid(server_id)
+        common.check_instance_uuid(server_id)
         return self.compute_api.get(context, server_id)
 
     def _get_servers(self, req, action):
@@ -149,7 +147,6 @@ class ServersController:
 
     @staticmethod
     def _flavor_db_id(context, flavorid):
-        from nova.db import flavors as flavors_db
         try:
             return flavors_db.get_by_flavor_id(context, flavorid)['id']
         except exception.FlavorNotFound:
@@ -157,7 +154,6 @@ class ServersController:
 
     @staticmethod
     def _filter_ip(context, instances, pattern):
-        import re
         try:
             regex = re.compile(pattern)
         except re.error:
@@ -285,6 +281,5 @@ def _config_drive(value):
 
 def _generate_password(length=12):
     """A random admin password as nova generates it."""
-    import secrets
     symbols = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789'
     return ''.join(secrets.choice(symbols) for _ in range(length))

@@ -9,6 +9,9 @@ import webob.dec
 from nova.api.openstack import api_version_request
 from nova.api.openstack import common
 from nova.api.openstack import wsgi
+import nova.conf
+
+CONF = nova.conf.CONF
 
 _UPDATED = '2013-07-23T11:33:21Z'
 
@@ -77,10 +80,8 @@ class NoAuthIdentityDiscovery:
 
     @webob.dec.wsgify(RequestClass=wsgi.Request)
     def __call__(self, req):
-        import nova.conf
-
         path = req.path_info.strip('/')
-        if nova.conf.CONF.api.auth_strategy != 'noauth2' or \
+        if CONF.api.auth_strategy != 'noauth2' or \
                 path not in ('', 'v3'):
             return wsgi.fault_response(404,
                                        'The resource could not be found.')

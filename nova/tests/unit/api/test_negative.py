@@ -2,6 +2,10 @@
 
 import json
 
+import testtools
+
+from nova import exception
+from nova.api.openstack import common
 from nova.tests.unit.api import fakes
 
 IMAGE = '70a599e0-31e7-49b7-b260-868f441e862b'
@@ -177,12 +181,27 @@ class NegativeUpdateDeleteTest(fakes.APITestCase):
             self.assertEqual('orig', self._name(), case)
 
     def test_bad_uuids_are_404(self):
-        for method in ('GET', 'DELETE'):
-            response = self.request(method, '/v2.1/servers/not-a-uuid')
-            self.assertEqual(404, response.status_int)
-            self.assertIn('itemNotFound', response.json)
+        for method, path in (('GET', ''), ('DELETE', ''), ('GET', '/ips'),
+                             ('GET', '/ips/private'),
+                             ('GET', '/os-instance-actions'),
+                             ('GET', '/os-instance-actions/req-1')):
+            response = self.request(method,
+                                    '/v2.1/servers/not-a-uuid' + path)
+            self.assertEqual(404, response.status_int, path)
+            self.assertIn('itemNotFound', response.json, path)
         response = self.request('GET', '/v2.1/servers/%s' %
                                 '00000000-0000-0000-0000-000000000000')
         self.assertEqual(404, response.status_int)
         self.assertEqual(1, self.count_rows('Instance'))
         self.assertEqual([], self.compute.deleted)
+
+
+class CheckInstanceUUIDTest(testtools.TestCase):
+
+    def test_only_uuids_pass(self):
+        common.check_instance_uuid(IMAGE)
+        common.check_instance_uuid(IMAGE.replace('-', ''))
+        for bad in ('not-a-uuid', '1', '', IMAGE + '0'):
+            error = self.assertRaises(exception.InstanceNotFound,
+                                      common.check_instance_uuid, bad)
+            self.assertEqual(404, error.code, bad)

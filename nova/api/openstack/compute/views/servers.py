@@ -12,6 +12,7 @@ import hashlib
 from nova import policy
 from nova.api.openstack import common
 from nova.db import services as services_db
+from nova.network import api as network_api
 
 # Statuses that show "progress", as in nova.
 _PROGRESS_STATUSES = ('ACTIVE', 'BUILD', 'REBUILD', 'RESIZE',
@@ -46,7 +47,6 @@ def addresses(network_info, extended=True):
 
 def network_info_of(context, uuids):
     """``{uuid: network_info}`` from nova.network.api."""
-    from nova.network import api as network_api
     return network_api.get_network_info(context, list(uuids))
 
 
