@@ -5,24 +5,24 @@ A create validates everything first, then writes the instance, its
 and only then casts to the conductor. The cast is a wake-up: if it is
 lost, a conductor's sweeper adopts the PENDING workflow. A delete does
 the same with delete_instance, after asking any build in flight to abort.
+
+Workflows are started through :class:`nova.conductor.api.ComputeTaskAPI`:
+this module knows which workflow a request needs and its inputs, never
+the flows, their steps nor the RPC clients of the services they call.
 """
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from nova import exception
-from nova import orchestration as orc
 from nova.compute import vm_states
-from nova.conductor import rpcapi as conductor_rpcapi
-from nova.conductor.workflows import build_instance
-from nova.conductor.workflows import delete_instance
+from nova.conductor import api as conductor_api
 import nova.conf
 from nova.db import actions as actions_db
 from nova.db import api as db_api
 from nova.db import flavors as flavors_db
 from nova.db import images as images_db
 from nova.db import instances as instances_db
-from nova.db import workflows as workflows_db
 from nova.network import api as network_api
 
 CONF = nova.conf.CONF
@@ -34,22 +34,11 @@ _FLAVOR_FIELDS = ('flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb',
                   'description')
 
 
-def _workflow_context(context):
-    """The caller's context as stored in a workflow row: no token.
-
-    Workflows outlive tokens and their rows are readable by operators,
-    so the token is never persisted.
-    """
-    values = context.to_dict()
-    values.pop('auth_token', None)
-    return values
-
-
 class API:
     """Entry point of server requests from the REST API."""
 
     def __init__(self):
-        self.conductor = conductor_rpcapi.ConductorAPI()
+        self.compute_task_api = conductor_api.ComputeTaskAPI()
 
     # -- create ------------------------------------------------------------
     def create(self, context, flavor_id, image_ref, name, min_count=1,
@@ -76,7 +65,7 @@ class API:
             requested_networks, availability_zone, metadata, key_name,
             user_data, admin_password, access_ip_v4, access_ip_v6,
             description, config_drive)
-        self.conductor.build_instances(context, workflow_ids)
+        self.compute_task_api.build_instances(context, workflow_ids)
         return instances, reservation_id
 
     @db_api.context_manager.writer
@@ -85,9 +74,7 @@ class API:
                      metadata, key_name, user_data, admin_password,
                      access_ip_v4, access_ip_v6, description, config_drive):
         """Instances, actions and workflows of one request: one txn."""
-        backend = workflows_db.get_backend()
-        connection = context.session.connection()
-        instances, workflow_ids = [], []
+        instances, actions = [], {}
         for index in range(count):
             uuid = uuidutils.generate_uuid()
             display_name = name if count == 1 else '%s-%d' % (name,
@@ -110,24 +97,13 @@ class API:
                 'access_ip_v4': access_ip_v4, 'access_ip_v6': access_ip_v6,
                 'reservation_id': reservation_id, 'launch_index': index,
             }, metadata=metadata)
-            action_id = actions_db.action_start(context, uuid, 'create')
-            store = build_instance.make_store(
-                context=_workflow_context(context), instance_uuid=uuid,
-                action_id=action_id, flavor=flavor, image=image,
-                requested_networks=requested_networks,
-                availability_zone=availability_zone,
-                max_attempts=CONF.scheduler.max_attempts)
-            secret = ()
-            if admin_password:
-                store['admin_password'] = admin_password
-                secret = ('admin_password',)
-            workflow_ids.append(orc.Engine.create(
-                build_instance.FACTORY, store=store, backend=backend,
-                connection=connection, secret=secret,
-                name=build_instance.NAME, target=('instance', uuid),
-                request_id=context.request_id,
-                project_id=context.project_id, user_id=context.user_id))
+            actions[uuid] = actions_db.action_start(context, uuid, 'create')
             instances.append(instance)
+        workflow_ids = self.compute_task_api.create_build_workflows(
+            context, actions, flavor=flavor, image=image,
+            requested_networks=requested_networks,
+            availability_zone=availability_zone,
+            admin_password=admin_password)
         return instances, workflow_ids
 
     def _flavor(self, context, flavor_id):
@@ -258,16 +234,14 @@ class API:
     def delete(self, context, uuid):
         """Delete a server: abort its build if any, run delete_instance."""
         instance = self.get(context, uuid)
-        backend = workflows_db.get_backend()
-        for row in workflows_db.active_workflows(uuid):
-            if row['name'] == delete_instance.NAME:
-                # A delete is already running: deleting twice is a no-op.
-                LOG.info('Instance %s: delete already in progress (%s)',
-                         uuid, row['id'])
-                return
-            orc.request_abort(row['id'], backend)
+        running = self.compute_task_api.abort_for_delete(context, uuid)
+        if running:
+            # A delete is already running: deleting twice is a no-op.
+            LOG.info('Instance %s: delete already in progress (%s)',
+                     uuid, running)
+            return
         workflow_id = self._create_delete_rows(context, instance)
-        self.conductor.delete_instance(context, workflow_id)
+        self.compute_task_api.delete_instance(context, workflow_id)
 
     @db_api.context_manager.writer
     def _create_delete_rows(self, context, instance):
@@ -275,16 +249,8 @@ class API:
         instances_db.update(context, uuid,
                             {'task_state': vm_states.DELETING})
         action_id = actions_db.action_start(context, uuid, 'delete')
-        return orc.Engine.create(
-            delete_instance.FACTORY,
-            store=delete_instance.make_store(
-                context=_workflow_context(context), instance_uuid=uuid,
-                action_id=action_id),
-            backend=workflows_db.get_backend(),
-            connection=context.session.connection(),
-            name=delete_instance.NAME, target=('instance', uuid),
-            request_id=context.request_id, project_id=context.project_id,
-            user_id=context.user_id)
+        return self.compute_task_api.create_delete_workflow(
+            context, uuid, action_id)
 
 
 def _hostname(display_name):
