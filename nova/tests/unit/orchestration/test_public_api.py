@@ -70,18 +70,3 @@ class PublicAPITest(testtools.TestCase):
             if isinstance(obj, type) and issubclass(obj, Exception):
                 self.assertTrue(issubclass(obj, orc.OrchestrationError), name)
                 self.assertTrue(obj.__doc__, name)
-
-    def test_no_other_nova_import(self):
-        import pathlib
-        import re
-
-        root = pathlib.Path(orc.__file__).parent
-        for path in root.rglob('*.py'):
-            for line in path.read_text().splitlines():
-                m = re.match(r'\s*(from|import)\s+(nova\.\w+)', line)
-                if m:
-                    self.assertEqual(
-                        'nova.orchestration',
-                        m.group(2),
-                        '%s: %s' % (path, line),
-                    )
