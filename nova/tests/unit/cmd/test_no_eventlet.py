@@ -29,7 +29,8 @@ def _entry_point_modules():
 
 def _python(*args, **kwargs):
     # Without PYTHONWARNINGS: the warning filters an operator has.
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONWARNINGS'}
+    env = kwargs.pop('env', None) or {
+        k: v for k, v in os.environ.items() if k != 'PYTHONWARNINGS'}
     return subprocess.run([sys.executable] + list(args), env=env,
                           capture_output=True, text=True, timeout=120,
                           **kwargs)
@@ -71,6 +72,27 @@ class NoEventletTest(test.TestCase):
         loaded = json.loads(result.stdout)
         self.assertEqual([], loaded['eventlet'])
         self.assertEqual('threading', loaded['backend'])
+
+    def test_wsgi_application_leaves_eventlet_out(self):
+        # uWSGI and mod_wsgi import this module, not a nova.cmd one.
+        with open(os.path.join(self.state_path, 'nova.conf'), 'w') as f:
+            f.write('[DEFAULT]\nstate_path = %s\n[database]\n'
+                    'connection = sqlite:///%s/nova.sqlite\n'
+                    % (self.state_path, self.state_path))
+        result = _python('-c', textwrap.dedent('''
+            import sys
+            from nova.api.openstack.compute import wsgi
+            assert callable(wsgi.application)
+            print(sorted(name for name, module in sys.modules.items()
+                         if module is not None
+                         and name.split('.')[0] == 'eventlet'))
+            '''), env=dict(
+                {k: v for k, v in os.environ.items()
+                 if k != 'PYTHONWARNINGS'},
+                OS_NOVA_CONFIG_DIR=self.state_path))
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual('[]\n', result.stdout)
+        self.assertEqual('', result.stderr)
 
     def test_eventlet_imported_first_is_left_usable(self):
         # A process that chose eventlet before importing nova.cmd (a test
