@@ -33,11 +33,17 @@ from nova.db import fencing
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
-@db_api.context_manager.reader
-def _current_generation(context, workflow_id):
-    # A plain read: the hypervisor operation that follows is not part of
-    # a database transaction the share lock could make atomic.
-    return fencing.current_generation(context, workflow_id)
+
+@db_api.context_manager.writer
+def _check_fence(context, operation):
+    """nova.db.fencing.check in a transaction of its own, on the primary.
+
+    Its share lock ends with this short transaction: the hypervisor
+    operation that follows cannot be part of it. What the check gives
+    is that a call from a conductor adopted away is refused before it
+    acts.
+    """
+    fencing.check(context, operation)
 
 
 #: How many destroyed (instance, workflow, generation) to remember.
@@ -70,11 +76,14 @@ class ComputeManager:
         self.report_capacity(nova_context.get_admin_context())
 
     def pre_stop(self):
-        """Interrupt long driver operations so the stop does not wait."""
-        self.driver.cleanup_host()
+        """Interrupt long driver operations so the stop does not wait.
 
-    def cleanup_host(self):
-        """Release the driver (after in-flight calls finished)."""
+        The service calls this before it waits for the RPC calls in
+        flight: the driver's cleanup_host makes those end now (a spawn
+        interrupted so fails, and its workflow tries another host).
+        It is the driver's only cleanup: once the calls have ended there
+        is nothing left to release, so this manager has no cleanup_host.
+        """
         self.driver.cleanup_host()
 
     def periodic_tasks(self):
@@ -107,18 +116,22 @@ class ComputeManager:
 
         Not fenced when workflow_id or generation is None (operations not
         driven by a workflow).
+
+        :raises StaleWorkflowGeneration: the workflow was adopted by
+            another conductor since the caller claimed it, or is gone.
         """
         if workflow_id is None or generation is None:
             return
-        current = _current_generation(context, workflow_id)
-        if current is None or current > generation:
-            LOG.warning('Refusing %s for workflow %s: generation %s, '
-                        'current %s', operation, workflow_id, generation,
-                        current)
-            raise exception.StaleWorkflowGeneration(
-                workflow_id=workflow_id, generation=generation,
-                current=current if current is not None else 'gone',
-                operation=operation)
+        # A copy: the caller's context must not stay fenced for what it
+        # does next.
+        fenced = fencing.fenced(
+            nova_context.RequestContext.from_dict(context.to_dict()),
+            workflow_id, generation)
+        try:
+            _check_fence(fenced, operation)
+        except exception.StaleWorkflowGeneration as exc:
+            LOG.warning('Refusing %s on %s: %s', operation, self.host, exc)
+            raise
 
     # -- RPC methods ---------------------------------------------------
 

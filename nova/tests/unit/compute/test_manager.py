@@ -1,12 +1,18 @@
-"""The compute manager: driver calls, fencing and capacity reports."""
+"""The compute manager: driver calls, fencing, capacity reports and
+the service's stop."""
 
 import os
+import threading
+import time
 
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from nova import exception
+from nova import rpc
+from nova import service
 from nova.compute import manager as compute_manager
+from nova.compute import rpcapi as compute_rpcapi
 from nova.db import block_device as block_device_db
 from nova.db import compute_nodes
 from nova.tests.unit.compute import base
@@ -160,3 +166,76 @@ class ComputeManagerTestCase(base.DBTestCase):
                          (node['vcpus'], node['vcpus_used'],
                           node['cpu_allocation_ratio']))
         self.assertEqual(1, len(compute_nodes.get_all(self.ctxt)))
+
+    def test_the_callers_context_is_not_left_fenced(self):
+        self._spawn()
+        set_generation(self.db.engine, self.workflow_id, 3)
+        # Another write with the same context, for no workflow: allowed.
+        bdms = block_device_db.create_defaults_for_instance(
+            self.ctxt, self.instance, {'root_gb': 1}, 'image')
+        self.assertEqual(1, len(bdms))
+
+
+class CountingDriver(fake.FakeDriver):
+    """A fake driver that counts its cleanups and tells when a spawn
+    has started."""
+
+    def __init__(self, host):
+        super().__init__(host)
+        self.cleanups = 0
+        self.spawning = threading.Event()
+
+    def cleanup_host(self):
+        self.cleanups += 1
+        super().cleanup_host()
+
+    def spawn(self, instance, **kwargs):
+        self.spawning.set()
+        return super().spawn(instance, **kwargs)
+
+
+class ComputeServiceStopTestCase(base.DBTestCase):
+    """nova-compute's stop, as nova.service.Service drives the manager."""
+
+    def setUp(self):
+        super().setUp()
+        self.flags(transport_url=rpc.IN_PROCESS_URL)
+        self.addCleanup(rpc.cleanup)
+        self.driver = CountingDriver('host1')
+        self.service = service.Service(
+            'nova-compute', 'compute',
+            compute_manager.ComputeManager('host1', self.driver),
+            host='host1')
+        self.service.start()
+        self.addCleanup(self.service.stop)
+
+    def test_driver_cleanup_runs_once_per_stop(self):
+        self.service.stop()
+        self.assertEqual(1, self.driver.cleanups)
+        self.service.stop()
+        self.assertEqual(1, self.driver.cleanups)
+
+    def test_stop_interrupts_a_spawn_instead_of_waiting_for_it(self):
+        self.flags(group='fake_driver', spawn_delay=60)
+        instance = {'uuid': uuidutils.generate_uuid()}
+        workflow_id = add_workflow(self.db.engine, 1)
+        outcome = []
+
+        def spawn():
+            try:
+                compute_rpcapi.ComputeAPI().spawn(
+                    self.ctxt, 'host1', instance, [], {}, workflow_id, 1)
+            except exception.InstanceDeployFailure as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=spawn)
+        thread.start()
+        self.assertTrue(self.driver.spawning.wait(10))
+        started = time.monotonic()
+        self.service.stop()
+        thread.join(10)
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual(1, len(outcome))
+        self.assertIn('stopping', str(outcome[0]))
+        self.assertFalse(os.path.exists(fake.instance_path(
+            instance['uuid'])))
