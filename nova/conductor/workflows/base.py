@@ -1,10 +1,23 @@
 """What every instance workflow step shares.
 
-Steps receive the caller's context as a dict from the workflow store and
-their fencing coordinates (``workflow_id``, ``workflow_generation``) from
-the engine; every compute RPC carries the latter so that a conductor
-that lost the workflow cannot act on a host.
+A step's ``execute`` and ``revert`` name only their domain inputs
+(``instance_uuid``, ``destination``, ...). While one of them runs, a
+:class:`FencedStep` holds what it acts with, as Ironic's
+``task_manager.acquire`` hands a task its context and its lock:
+
+``self.context``
+    the caller's request context from the workflow store, *fenced*: every
+    DB write made with it checks, in its own transaction, that the
+    workflow was not adopted by another conductor (nova.db.fencing);
+``self.workflow_id``, ``self.workflow_generation``
+    the fencing coordinates the engine supplies; every compute RPC
+    carries them so that a conductor that lost the workflow cannot act
+    on a host.
 """
+
+import functools
+import inspect
+import threading
 
 from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
@@ -27,16 +40,6 @@ def request_context(context):
     if isinstance(context, nova_context.RequestContext):
         return context
     return nova_context.RequestContext.from_dict(context)
-
-
-def step_context(context, workflow_id, workflow_generation):
-    """The context a step acts with: the caller's, fenced.
-
-    Every DB write made with it checks, in its own transaction, that the
-    workflow was not adopted by another conductor (nova.db.fencing).
-    """
-    return fencing.fenced(request_context(context), workflow_id,
-                          workflow_generation)
 
 
 #: A lost database connection or a deadlock inside a step means the
@@ -68,6 +71,14 @@ class Step(orc.Task):
 
     idempotent = True
 
+    #: The step's name, given once here and used by its flow, its action
+    #: events, the docs and the tests. Workflow rows persist it: renaming
+    #: a step is a change of its flow (bump the factory's version).
+    name = None
+
+    def __init__(self, name=None, **kwargs):
+        super().__init__(name=name or self.name, **kwargs)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.idempotent:
@@ -76,19 +87,119 @@ class Step(orc.Task):
                     setattr(cls, name, _retry_db_errors(cls.__dict__[name]))
 
 
-class InstanceTask(Step):
+#: What a FencedStep's execute and revert are given besides their domain
+#: inputs: the caller's context (a store input) and the two arguments the
+#: engine supplies to the steps that declare them.
+_WORKFLOW_ARGUMENTS = ('context', 'workflow_id', 'workflow_generation')
+
+#: The workflow a thread's step runs for: set by FencedStep around its
+#: execute and revert, read through self.context and friends. Per thread,
+#: like orc.Task.cancelled(): the engine may run the revert of a step
+#: whose timed-out execute still runs in another thread.
+_running = threading.local()
+
+
+class _Fence:
+    """What a running step acts with (see :class:`FencedStep`)."""
+
+    __slots__ = ('context', 'workflow_id', 'workflow_generation')
+
+    def __init__(self, context, workflow_id, workflow_generation):
+        self.context = fencing.fenced(request_context(context), workflow_id,
+                                      workflow_generation)
+        self.workflow_id = workflow_id
+        self.workflow_generation = workflow_generation
+
+
+def _fenced_call(method):
+    """``method`` run under the fence of the workflow it is called for.
+
+    The wrapper's signature is the method's plus ``context``,
+    ``workflow_id`` and ``workflow_generation`` (keyword-only): the
+    engine reads a step's inputs from its signature, so it passes them.
+    """
+    signature = inspect.signature(method)
+    named = sorted(set(_WORKFLOW_ARGUMENTS) & set(signature.parameters))
+    if named:
+        raise TypeError(
+            '%s declares %s: a FencedStep gets them as self.%s'
+            % (method.__qualname__, ', '.join(named), named[0]))
+    params = list(signature.parameters.values())
+    var_kw = [p for p in params if p.kind == p.VAR_KEYWORD]
+    params = [p for p in params if p.kind != p.VAR_KEYWORD] + [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY)
+        for name in _WORKFLOW_ARGUMENTS] + var_kw
+
+    @functools.wraps(method)
+    def call(self, *args, context, workflow_id, workflow_generation,
+             **kwargs):
+        outer = getattr(_running, 'fence', None)
+        _running.fence = _Fence(context, workflow_id, workflow_generation)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _running.fence = outer
+
+    call.__signature__ = signature.replace(parameters=params)
+    return call
+
+
+class FencedStep(Step):
+    """A step acting for the workflow's caller, fenced by its generation.
+
+    ``execute`` and ``revert`` declare only their domain inputs; while
+    they run, ``self.context``, ``self.workflow_id`` and
+    ``self.workflow_generation`` are set (see the module docstring).
+    Each call builds its context afresh from the store, so every write
+    of every run is fenced by the generation of the engine running it,
+    as when each step built it itself.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        # Before Step wraps them for retries: a run retried in place
+        # gets a fresh context, not one a failed transaction was using.
+        for name in ('execute', 'revert'):
+            if name in cls.__dict__:
+                setattr(cls, name, _fenced_call(cls.__dict__[name]))
+        super().__init_subclass__(**kwargs)
+
+    @staticmethod
+    def _fence():
+        fence = getattr(_running, 'fence', None)
+        if fence is None:
+            raise RuntimeError('a step has a context only while its execute '
+                               'or revert runs')
+        return fence
+
+    @property
+    def context(self):
+        """The caller's request context, fenced by the workflow."""
+        return self._fence().context
+
+    @property
+    def workflow_id(self):
+        """The id of the workflow this step runs for."""
+        return self._fence().workflow_id
+
+    @property
+    def workflow_generation(self):
+        """The generation of the engine running this step."""
+        return self._fence().workflow_generation
+
+
+class InstanceTask(FencedStep):
     """A step on one instance; sets ``task_state`` when it starts."""
 
     #: The instance task_state shown while this step runs (None: unchanged).
     task_state = None
 
-    def set_task_state(self, ctxt, instance_uuid):
+    def set_task_state(self, instance_uuid):
         if self.task_state is not None:
-            instances_db.update(ctxt, instance_uuid,
+            instances_db.update(self.context, instance_uuid,
                                 {'task_state': self.task_state})
 
 
-class MarkErrorOnRevert(Step):
+class MarkErrorOnRevert(FencedStep):
     """Sentinel first step: on revert, the user sees ERROR and why.
 
     Whatever fails later, the revert pass ends here, so no failure path
@@ -97,32 +208,33 @@ class MarkErrorOnRevert(Step):
     workflow owns the instance then.
     """
 
+    name = 'mark_error_on_revert'
+
     def __init__(self, action_name, **kwargs):
         super().__init__(**kwargs)
         self.action_name = action_name
 
-    def execute(self, context, instance_uuid, action_id):
+    def execute(self, instance_uuid, action_id):
         # Nothing to do; declaring the arguments makes the engine hand
         # them to revert().
         pass
 
-    def revert(self, context, instance_uuid, action_id, flow_failures,
-               workflow_id, workflow_generation, **kwargs):
-        ctxt = step_context(context, workflow_id, workflow_generation)
+    def revert(self, instance_uuid, action_id, flow_failures, **kwargs):
         failure = _first_failure(flow_failures)
         if failure is not None and failure.check(orc.Aborted):
             LOG.info('Instance %s: %s aborted', instance_uuid,
                      self.action_name)
-            actions_db.action_finish(ctxt, action_id, message='Aborted')
+            actions_db.action_finish(self.context, action_id,
+                                     message='Aborted')
             return
         code, message, details = fault_from_failure(failure)
         try:
-            set_error(ctxt, instance_uuid, code, message, details)
+            set_error(self.context, instance_uuid, code, message, details)
         except exception.InstanceNotFound:
             # Deleted meanwhile: nothing left to mark.
             LOG.info('Instance %s gone before it could be set ERROR',
                      instance_uuid)
-        actions_db.action_finish(ctxt, action_id, message='Error')
+        actions_db.action_finish(self.context, action_id, message='Error')
 
 
 @db_api.context_manager.writer

@@ -1,17 +1,20 @@
 """build_instance: a boot as a workflow of small steps with reverts.
 
-=====================  ===================================  ==============
-step                   does                                 revert
-=====================  ===================================  ==============
-mark_error_on_revert   nothing (sentinel)                   ERROR + fault
-select_destinations    scheduler: host + alternates         (nothing)
-host_attempts (retry)  next alternate, up to max_attempts   forget host
-claim_resources        atomic capacity claim on the node    release claim
-allocate_network (||)  fixed IP + MAC per network           release them
-prepare_block_devices  BDM rows + local disks on the host   remove them
-spawn                  hypervisor spawn (idempotent)        destroy
-mark_active            vm_state=active, launched_at         (none)
-=====================  ===================================  ==============
+==========================  ==================================  =============
+step                        does                                revert
+==========================  ==================================  =============
+mark_error_on_revert        nothing (sentinel)                  ERROR + fault
+select_destinations         scheduler: host + alternates        (none)
+host_attempts (retry)       next alternate, up to max_attempts  (none)
+claim_resources             atomic capacity claim on the node   release claim
+allocate_network (||)       fixed IP + MAC per network          release them
+prepare_block_devices (||)  BDM rows + local disks on the host  remove them
+spawn                       hypervisor spawn (idempotent)       destroy
+mark_active                 vm_state=active, launched_at        (none)
+==========================  ==================================  =============
+
+The table lists the steps in the order the flow runs them (``(||)``: in
+parallel); a test checks it against :func:`build_flow`.
 
 claim, network, block devices and spawn form the host-scoped subflow
 under :class:`AlternateHosts`: a host-specific failure reverts it and
@@ -87,15 +90,14 @@ def disk_gb(flavor):
 class SelectDestinations(base.InstanceTask):
     """Ask the scheduler for a host and its alternates."""
 
+    name = 'select_destinations'
     default_provides = 'destinations'
     task_state = vm_states.SCHEDULING
 
-    def execute(self, context, instance_uuid, request_spec, workflow_id,
-                workflow_generation):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        self.set_task_state(ctxt, instance_uuid)
+    def execute(self, instance_uuid, request_spec):
+        self.set_task_state(instance_uuid)
         return scheduler_rpcapi.SchedulerAPI().select_destinations(
-            ctxt, request_spec)
+            self.context, request_spec)
 
 
 class AlternateHosts(orc.Retry):
@@ -131,22 +133,20 @@ class AlternateHosts(orc.Retry):
 class ClaimResources(base.InstanceTask):
     """Claim the flavor's resources on the destination's node."""
 
-    def execute(self, context, instance_uuid, destination, flavor, workflow_id,
-                workflow_generation):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        disk = disk_gb(flavor)
-        claims.claim(ctxt, instance_uuid, destination['host'],
+    name = 'claim_resources'
+
+    def execute(self, instance_uuid, destination, flavor):
+        claims.claim(self.context, instance_uuid, destination['host'],
                      destination['nodename'], flavor['vcpus'],
-                     flavor['memory_mb'], disk, workflow_id=workflow_id)
-        instances_db.update(ctxt, instance_uuid, {
+                     flavor['memory_mb'], disk_gb(flavor),
+                     workflow_id=self.workflow_id)
+        instances_db.update(self.context, instance_uuid, {
             'host': destination['host'], 'node': destination['nodename']})
 
-    def revert(self, context, instance_uuid, destination, workflow_id,
-               workflow_generation, **kwargs):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        claims.release(ctxt, instance_uuid, host=destination['host'])
+    def revert(self, instance_uuid, destination, **kwargs):
+        claims.release(self.context, instance_uuid, host=destination['host'])
         try:
-            instances_db.update(ctxt, instance_uuid,
+            instances_db.update(self.context, instance_uuid,
                                 {'host': None, 'node': None})
         except exception.InstanceNotFound:
             pass
@@ -155,50 +155,44 @@ class ClaimResources(base.InstanceTask):
 class AllocateNetwork(base.InstanceTask):
     """Allocate a fixed IP and MAC on each requested network."""
 
+    name = 'allocate_network'
     default_provides = 'network_info'
     task_state = vm_states.NETWORKING
 
-    def execute(self, context, instance_uuid, requested_networks, workflow_id,
-                workflow_generation):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        self.set_task_state(ctxt, instance_uuid)
+    def execute(self, instance_uuid, requested_networks):
+        self.set_task_state(instance_uuid)
         return network_api.allocate_for_instance(
-            ctxt, instance_uuid, requested_networks,
-            workflow_id=workflow_id)
+            self.context, instance_uuid, requested_networks,
+            workflow_id=self.workflow_id)
 
-    def revert(self, context, instance_uuid, workflow_id, workflow_generation,
-               **kwargs):
-        network_api.deallocate_for_instance(
-            base.step_context(context, workflow_id, workflow_generation),
-            instance_uuid)
+    def revert(self, instance_uuid, **kwargs):
+        network_api.deallocate_for_instance(self.context, instance_uuid)
 
 
 class PrepareBlockDevices(base.InstanceTask):
     """Record the block device mappings and make the local disks."""
 
+    name = 'prepare_block_devices'
     default_provides = 'block_device_info'
     task_state = vm_states.BLOCK_DEVICE_MAPPING
 
-    def execute(self, context, instance_uuid, destination, flavor, image,
-                workflow_id, workflow_generation):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        self.set_task_state(ctxt, instance_uuid)
-        instance = instances_db.get(ctxt, instance_uuid)
-        bdms = bdm_db.create_defaults_for_instance(ctxt, instance, flavor,
-                                                   image)
+    def execute(self, instance_uuid, destination, flavor, image):
+        self.set_task_state(instance_uuid)
+        instance = instances_db.get(self.context, instance_uuid)
+        bdms = bdm_db.create_defaults_for_instance(self.context, instance,
+                                                   flavor, image)
         return compute_rpcapi.ComputeAPI().prepare_block_devices(
-            ctxt, destination['host'], instance, bdms, workflow_id,
-            workflow_generation)
+            self.context, destination['host'], instance, bdms,
+            self.workflow_id, self.workflow_generation)
 
-    def revert(self, context, instance_uuid, destination, workflow_id,
-               workflow_generation, **kwargs):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        instance = instances_db.get(ctxt, instance_uuid, read_deleted=True)
-        bdms = bdm_db.get_by_instance(ctxt, instance_uuid)
+    def revert(self, instance_uuid, destination, **kwargs):
+        instance = instances_db.get(self.context, instance_uuid,
+                                    read_deleted=True)
+        bdms = bdm_db.get_by_instance(self.context, instance_uuid)
         compute_rpcapi.ComputeAPI().cleanup_block_devices(
-            ctxt, destination['host'], instance, bdms, workflow_id,
-            workflow_generation)
-        bdm_db.destroy_by_instance(ctxt, instance_uuid)
+            self.context, destination['host'], instance, bdms,
+            self.workflow_id, self.workflow_generation)
+        bdm_db.destroy_by_instance(self.context, instance_uuid)
 
 
 class Spawn(base.InstanceTask):
@@ -211,48 +205,47 @@ class Spawn(base.InstanceTask):
     catches a report that never comes.
     """
 
+    name = 'spawn'
     task_state = vm_states.SPAWNING
 
-    def execute(self, context, instance_uuid, destination, network_info,
-                block_device_info, workflow_id, workflow_generation,
-                admin_password=None):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        self.set_task_state(ctxt, instance_uuid)
-        instance = instances_db.get(ctxt, instance_uuid)
+    def execute(self, instance_uuid, destination, network_info,
+                block_device_info, admin_password=None):
+        self.set_task_state(instance_uuid)
+        instance = instances_db.get(self.context, instance_uuid)
         compute = compute_rpcapi.ComputeAPI()
         if CONF.conductor.spawn_mode == 'report':
             token = uuidutils.generate_uuid()
             compute.spawn_and_report(
-                ctxt, destination['host'], instance, network_info,
-                block_device_info, workflow_id, workflow_generation,
-                self.name, token, admin_password=admin_password)
+                self.context, destination['host'], instance, network_info,
+                block_device_info, self.workflow_id,
+                self.workflow_generation, self.name, token,
+                admin_password=admin_password)
             return orc.Pending(token)
         return compute.spawn(
-            ctxt, destination['host'], instance, network_info,
-            block_device_info, workflow_id, workflow_generation,
+            self.context, destination['host'], instance, network_info,
+            block_device_info, self.workflow_id, self.workflow_generation,
             admin_password=admin_password)
 
-    def revert(self, context, instance_uuid, destination, workflow_id,
-               workflow_generation, **kwargs):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        instance = instances_db.get(ctxt, instance_uuid, read_deleted=True)
+    def revert(self, instance_uuid, destination, **kwargs):
+        instance = instances_db.get(self.context, instance_uuid,
+                                    read_deleted=True)
         compute_rpcapi.ComputeAPI().destroy(
-            ctxt, destination['host'], instance, workflow_id,
-            workflow_generation)
+            self.context, destination['host'], instance, self.workflow_id,
+            self.workflow_generation)
 
 
-class MarkActive(base.Step):
+class MarkActive(base.FencedStep):
     """The server is up: ACTIVE, RUNNING, launched now."""
 
-    def execute(self, context, instance_uuid, destination, action_id,
-                workflow_id, workflow_generation):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        instances_db.update(ctxt, instance_uuid, {
+    name = 'mark_active'
+
+    def execute(self, instance_uuid, destination, action_id):
+        instances_db.update(self.context, instance_uuid, {
             'vm_state': vm_states.ACTIVE, 'task_state': None,
             'power_state': power_state.RUNNING,
             'launched_at': timeutils.utcnow(),
             'host': destination['host'], 'node': destination['nodename']})
-        actions_db.action_finish(ctxt, action_id)
+        actions_db.action_finish(self.context, action_id)
 
 
 @orc.flow_factory(FACTORY, version=VERSION)
@@ -261,18 +254,18 @@ def build_flow():
     on_host = orc.LinearFlow('on_host', retry=AlternateHosts(
         name='host_attempts'))
     on_host.add(
-        ClaimResources(name='claim_resources'),
-        orc.UnorderedFlow('devices').add(
-            AllocateNetwork(name='allocate_network'),
-            PrepareBlockDevices(name='prepare_block_devices')),
-        Spawn(name='spawn', timeout=CONF.conductor.spawn_timeout))
+        ClaimResources(),
+        orc.UnorderedFlow('devices').add(AllocateNetwork(),
+                                         PrepareBlockDevices()),
+        Spawn(timeout=CONF.conductor.spawn_timeout))
     return orc.LinearFlow(NAME).add(
-        base.MarkErrorOnRevert('create', name='mark_error_on_revert'),
-        SelectDestinations(name='select_destinations'),
+        base.MarkErrorOnRevert('create'),
+        SelectDestinations(),
         on_host,
-        MarkActive(name='mark_active'))
+        MarkActive())
 
 
 #: Steps recorded as events of the instance's 'create' action.
-EVENT_STEPS = ('select_destinations', 'claim_resources', 'allocate_network',
-               'prepare_block_devices', 'spawn', 'mark_active')
+EVENT_STEPS = tuple(step.name for step in (
+    SelectDestinations, ClaimResources, AllocateNetwork, PrepareBlockDevices,
+    Spawn, MarkActive))

@@ -1,30 +1,32 @@
 """delete_instance: tear a server down, whatever state it is in.
 
-====================  ==========================================  ==========
-step                  does                                        revert
-====================  ==========================================  ==========
-mark_error_on_revert  nothing (sentinel)                          ERROR+fault
-stop_build            abort a build in flight; wait until it has  (none)
-                      reverted, so nothing is created after us
-destroy_on_host       hypervisor destroy on the instance's host   (none)
-release_network       free its fixed IPs                          (none)
-release_claims        free its resource claims                    (none)
-delete_block_devices  local disks and BDM rows                    (none)
-soft_delete           instance deleted, action finished           (none)
-====================  ==========================================  ==========
+========================  ========================================  ===========
+step                      does                                      revert
+========================  ========================================  ===========
+mark_error_on_revert      nothing (sentinel)                        ERROR+fault
+build_waits (retry)       stop_build again when its wait expired    (none)
+stop_build                abort the instance's other workflows      (none)
+                          and wait, with no thread, until they end
+cleanup_attempts (retry)  the cleanup below, 3 attempts in all      (none)
+destroy_on_host           hypervisor destroy on its hosts           (none)
+release_network           free its fixed IPs                        (none)
+release_claims            free its resource claims                  (none)
+delete_block_devices      local disks and BDM rows                  (none)
+soft_delete               instance deleted, action finished         (none)
+========================  ========================================  ===========
 
-Every cleanup step is idempotent and the cleanup subflow is retried; if
-it finally fails the instance goes to ERROR (stock nova behaviour) and
-can be deleted again.
+The table lists the steps in the order the flow runs them; a test checks
+it against :func:`delete_flow`. Every cleanup step is idempotent and the
+cleanup subflow is retried; if it finally fails the instance goes to
+ERROR (stock nova behaviour) and can be deleted again.
 """
-
-import time
 
 from oslo_log import log as logging
 
 from nova import orchestration as orc
 from nova.compute import claims
 from nova.compute import rpcapi as compute_rpcapi
+from nova.conductor import rpcapi as conductor_rpcapi
 from nova.conductor.workflows import base
 import nova.conf
 from nova.db import actions as actions_db
@@ -38,10 +40,16 @@ LOG = logging.getLogger(__name__)
 
 NAME = 'delete_instance'
 FACTORY = 'nova.conductor.workflows.delete_instance'
-VERSION = 1
+#: 2 since stop_build waits with no thread, under the build_waits retry.
+VERSION = 2
 CLEANUP_ATTEMPTS = 3
-#: Seconds between two looks at a build that is being aborted.
-_BUILD_POLL_INTERVAL = 0.2
+#: How many times stop_build waits for the build before deleting anyway.
+BUILD_WAITS = 2
+#: The completion token stop_build waits for. What its completion says,
+#: "no other workflow of the instance is in flight", stays true once
+#: said (nothing starts a workflow on an instance being deleted), so,
+#: unlike a remote step's token, it need not differ between executions.
+BUILDS_ENDED = 'builds-ended'
 
 
 def make_store(context, instance_uuid, action_id):
@@ -50,36 +58,67 @@ def make_store(context, instance_uuid, action_id):
             'action_id': action_id}
 
 
+def _unfinished(instance_uuid):
+    """The unfinished workflows of an instance, the newest first."""
+    # By target type and id: the columns of the workflows' target index.
+    return [row for row in workflows_db.get_backend().list_workflows(
+                target=('instance', instance_uuid))
+            if row['state'] not in orc.states.WORKFLOW_TERMINAL]
+
+
 class StopBuild(base.Step):
     """Abort any build of the instance and wait until it has stopped.
 
-    The build's owner reverts at its next step boundary. If the owner
+    The build's owner reverts at its next step boundary; if the owner
     died, a sweeper adopts the build within a lease plus a sweep, sees
-    the abort flag and reverts; so the wait is bounded by that.
+    the abort flag and reverts. The step does not hold a thread while it
+    waits: it returns a Pending token, and the conductor that ends the
+    last of the instance's other workflows completes it
+    (:func:`workflow_ended`). A wake-up that never comes (a lost cast, or
+    a build that ended while this step was about to wait) is caught by
+    the step's timeout, a lease plus a sweep: ``build_waits`` then runs
+    the step again, which looks again. After BUILD_WAITS waits it stops
+    waiting: cleanup is idempotent and so is the build's revert, so
+    going on is safe, only slower to converge.
     """
 
-    def execute(self, instance_uuid, workflow_id):
+    name = 'stop_build'
+
+    def execute(self, instance_uuid, build_wait):
+        builds = [row for row in _unfinished(instance_uuid)
+                  if row['name'] != NAME]
+        if not builds:
+            return None
         backend = workflows_db.get_backend()
-        opts = CONF.orchestration
-        deadline = time.monotonic() + 2 * (opts.lease_seconds +
-                                           opts.sweep_interval)
-        while True:
-            builds = [row for row in workflows_db.active_workflows(
-                instance_uuid) if row['id'] != workflow_id and
-                row['name'] != NAME]
-            if not builds:
-                return
-            for row in builds:
-                if not row.get('abort_requested'):
-                    orc.request_abort(row['id'], backend)
-            if time.monotonic() > deadline:
-                # Cleanup is idempotent and so is the build's revert:
-                # going on is safe, only slower to converge.
-                LOG.warning('Instance %s: build %s still running; deleting '
-                            'anyway', instance_uuid,
-                            ', '.join(r['id'] for r in builds))
-                return
-            time.sleep(_BUILD_POLL_INTERVAL)
+        for row in builds:
+            if not row['abort_requested']:
+                orc.request_abort(row['id'], backend)
+        if build_wait > BUILD_WAITS:
+            LOG.warning('Instance %s: build %s still running; deleting '
+                        'anyway', instance_uuid,
+                        ', '.join(row['id'] for row in builds))
+            return None
+        return orc.Pending(BUILDS_ENDED)
+
+
+def workflow_ended(context, instance_uuid, workflow_name):
+    """Wake the instance's delete when its last other workflow ended.
+
+    The conductor that ran the workflow calls this once its end is
+    durable (nova.conductor.events). The wake-up is a cast to the
+    conductors, like a compute host's spawn report: whichever receives
+    it continues the delete. A delete not waiting yet ignores it, and
+    finds the build ended when its stop_build runs.
+    """
+    if workflow_name == NAME:
+        return
+    rows = _unfinished(instance_uuid)
+    if any(row['name'] != NAME for row in rows):
+        return  # the end of that one wakes the delete
+    for row in rows:
+        if row['state'] == orc.states.RUNNING:
+            conductor_rpcapi.ConductorAPI().task_complete(
+                context, row['id'], StopBuild.name, BUILDS_ENDED)
 
 
 def _hosts(ctxt, instance):
@@ -90,84 +129,85 @@ def _hosts(ctxt, instance):
     return sorted(hosts)
 
 
-class DestroyOnHost(base.Step):
+class DestroyOnHost(base.FencedStep):
     """Destroy the server on every host that may hold part of it."""
 
-    def execute(self, context, instance_uuid, workflow_id,
-                workflow_generation):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        instance = instances_db.get(ctxt, instance_uuid, read_deleted=True)
-        for host in _hosts(ctxt, instance):
+    name = 'destroy_on_host'
+
+    def execute(self, instance_uuid):
+        instance = instances_db.get(self.context, instance_uuid,
+                                    read_deleted=True)
+        for host in _hosts(self.context, instance):
             compute_rpcapi.ComputeAPI().destroy(
-                ctxt, host, instance, workflow_id, workflow_generation)
+                self.context, host, instance, self.workflow_id,
+                self.workflow_generation)
 
 
-class ReleaseNetwork(base.Step):
+class ReleaseNetwork(base.FencedStep):
     """Free the server's fixed IPs."""
 
-    def execute(self, context, instance_uuid, workflow_id,
-                workflow_generation):
-        network_api.deallocate_for_instance(
-            base.step_context(context, workflow_id, workflow_generation),
-            instance_uuid)
+    name = 'release_network'
+
+    def execute(self, instance_uuid):
+        network_api.deallocate_for_instance(self.context, instance_uuid)
 
 
-class ReleaseClaims(base.Step):
+class ReleaseClaims(base.FencedStep):
     """Free the server's resource claims on every node."""
 
-    def execute(self, context, instance_uuid, workflow_id,
-                workflow_generation):
-        claims.release(
-            base.step_context(context, workflow_id, workflow_generation),
-            instance_uuid)
+    name = 'release_claims'
+
+    def execute(self, instance_uuid):
+        claims.release(self.context, instance_uuid)
 
 
-class DeleteBlockDevices(base.Step):
+class DeleteBlockDevices(base.FencedStep):
     """Remove local disks on the hosts and the BDM rows."""
 
-    def execute(self, context, instance_uuid, workflow_id,
-                workflow_generation):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        bdms = bdm_db.get_by_instance(ctxt, instance_uuid)
+    name = 'delete_block_devices'
+
+    def execute(self, instance_uuid):
+        bdms = bdm_db.get_by_instance(self.context, instance_uuid)
         if bdms:
-            instance = instances_db.get(ctxt, instance_uuid,
+            instance = instances_db.get(self.context, instance_uuid,
                                         read_deleted=True)
             for host in {bdm.get('host') or instance.get('host')
                          for bdm in bdms} - {None}:
                 compute_rpcapi.ComputeAPI().cleanup_block_devices(
-                    ctxt, host, instance, bdms, workflow_id,
-                    workflow_generation)
-        bdm_db.destroy_by_instance(ctxt, instance_uuid)
+                    self.context, host, instance, bdms, self.workflow_id,
+                    self.workflow_generation)
+        bdm_db.destroy_by_instance(self.context, instance_uuid)
 
 
-class SoftDelete(base.Step):
+class SoftDelete(base.FencedStep):
     """Mark the instance deleted and finish the action."""
 
-    def execute(self, context, instance_uuid, action_id, workflow_id,
-                workflow_generation):
-        ctxt = base.step_context(context, workflow_id, workflow_generation)
-        instances_db.soft_delete(ctxt, instance_uuid)
-        actions_db.action_finish(ctxt, action_id)
+    name = 'soft_delete'
+
+    def execute(self, instance_uuid, action_id):
+        instances_db.soft_delete(self.context, instance_uuid)
+        actions_db.action_finish(self.context, action_id)
 
 
 @orc.flow_factory(FACTORY, version=VERSION)
 def delete_flow():
     """The delete_instance flow (inputs: :func:`make_store`)."""
+    opts = CONF.orchestration
+    waiting = orc.LinearFlow('waiting_for_build', retry=orc.retry.Times(
+        BUILD_WAITS + 1, name='build_waits', provides='build_wait'))
+    waiting.add(StopBuild(timeout=opts.lease_seconds + opts.sweep_interval))
     cleanup = orc.LinearFlow('cleanup', retry=orc.retry.Times(
         CLEANUP_ATTEMPTS, name='cleanup_attempts'))
-    cleanup.add(DestroyOnHost(name='destroy_on_host'),
-                ReleaseNetwork(name='release_network'),
-                ReleaseClaims(name='release_claims'),
-                DeleteBlockDevices(name='delete_block_devices'))
+    cleanup.add(DestroyOnHost(), ReleaseNetwork(), ReleaseClaims(),
+                DeleteBlockDevices())
     return orc.LinearFlow(NAME).add(
-        base.MarkErrorOnRevert('delete', name='mark_error_on_revert'),
-        StopBuild(name='stop_build'),
+        base.MarkErrorOnRevert('delete'),
+        waiting,
         cleanup,
-        SoftDelete(name='soft_delete'))
-
-
+        SoftDelete())
 
 
 #: Steps recorded as events of the instance's 'delete' action.
-EVENT_STEPS = ('stop_build', 'destroy_on_host', 'release_network',
-               'release_claims', 'delete_block_devices', 'soft_delete')
+EVENT_STEPS = tuple(step.name for step in (
+    StopBuild, DestroyOnHost, ReleaseNetwork, ReleaseClaims,
+    DeleteBlockDevices, SoftDelete))

@@ -4,18 +4,18 @@ import time
 
 import fixtures
 
+from nova.conductor import events
 from nova.conductor.workflows import build_instance
 from nova.tests.functional import base
 
 #: The step classes of build_instance, by step name.
-STEPS = {
-    'select_destinations': build_instance.SelectDestinations,
-    'claim_resources': build_instance.ClaimResources,
-    'allocate_network': build_instance.AllocateNetwork,
-    'prepare_block_devices': build_instance.PrepareBlockDevices,
-    'spawn': build_instance.Spawn,
-    'mark_active': build_instance.MarkActive,
-}
+STEPS = {cls.name: cls for cls in (
+    build_instance.SelectDestinations, build_instance.ClaimResources,
+    build_instance.AllocateNetwork, build_instance.PrepareBlockDevices,
+    build_instance.Spawn, build_instance.MarkActive)}
+#: The action events of the steps that run in parallel, in either order.
+PARALLEL_EVENTS = tuple(events.EVENT_PREFIX + cls.name for cls in (
+    build_instance.AllocateNetwork, build_instance.PrepareBlockDevices))
 
 
 class InjectedFailure(Exception):
@@ -36,16 +36,16 @@ class TestBoot(base.FunctionalTestCase):
         self.assertTrue(ips[0]['address'].startswith('10.0.0.'))
         self.assertEqual(1, self.boots_of(server['uuid']))
         self.assertTrue(self.instance_dir(server['uuid']))
-        events = self.finished_action_events(
+        action_events = self.finished_action_events(
             server['uuid'], count=len(build_instance.EVENT_STEPS))
+        names = [events.EVENT_PREFIX + name
+                 for name in build_instance.EVENT_STEPS]
         self.assertEqual(
-            ['conductor_' + name for name in build_instance.EVENT_STEPS
-             if name not in ('allocate_network', 'prepare_block_devices')],
-            [e['event'] for e in events
-             if e['event'] not in ('conductor_allocate_network',
-                                   'conductor_prepare_block_devices')])
-        self.assertEqual({'Success'}, {e['result'] for e in events})
-        self.assertEqual(len(build_instance.EVENT_STEPS), len(events))
+            [name for name in names if name not in PARALLEL_EVENTS],
+            [e['event'] for e in action_events
+             if e['event'] not in PARALLEL_EVENTS])
+        self.assertEqual({'Success'}, {e['result'] for e in action_events})
+        self.assertEqual(len(build_instance.EVENT_STEPS), len(action_events))
         self.assertEqual([], self.faults(server['uuid']))
         self.assertEqual(['SUCCESS'],
                          [w['state'] for w in self.workflows_of(
@@ -91,7 +91,8 @@ class TestFailureAtEveryStep(base.FunctionalTestCase):
                                         self.workflows_of(server['uuid'])])
         errors = [e for e in self.finished_action_events(server['uuid'])
                   if e['result'] == 'Error']
-        self.assertEqual(['conductor_' + step], [e['event'] for e in errors])
+        self.assertEqual([events.EVENT_PREFIX + step],
+                         [e['event'] for e in errors])
         self.assertIn('InjectedFailure', errors[0]['traceback'])
 
 

@@ -7,6 +7,7 @@ task_complete. The scenarios of the call mode must hold unchanged.
 
 import time
 
+from nova.conductor.workflows import build_instance
 from nova.tests.functional import base
 from nova.tests.functional import test_build_instance
 from nova.tests.functional import test_delete_instance
@@ -40,6 +41,11 @@ class TestDeleteReport(ReportMode, test_delete_instance.TestDelete):
     pass
 
 
+class TestDeleteWaitsForBuildReport(
+        ReportMode, test_delete_instance.TestDeleteWaitsForBuildWithoutThread):
+    pass
+
+
 class TestWaitingWithoutThread(ReportMode, base.FunctionalTestCase):
 
     def configure(self):
@@ -54,7 +60,8 @@ class TestWaitingWithoutThread(ReportMode, base.FunctionalTestCase):
         while True:
             rows = self.query("SELECT w.state, w.owner, t.state AS step "
                               "FROM workflows w JOIN workflow_tasks t ON "
-                              "t.workflow_id = w.id WHERE t.name = 'spawn'")
+                              "t.workflow_id = w.id WHERE t.name = :spawn",
+                              spawn=build_instance.Spawn.name)
             # Spawns take 2 s: all three wait at once, unowned, and no
             # conductor thread runs any of them.
             if len(rows) == 3 and all(

@@ -1,13 +1,21 @@
-"""nova workflow steps: idempotent, and re-run on database disconnects."""
+"""nova workflow steps: idempotent, re-run on database disconnects, and
+acting with the caller's context fenced by the workflow."""
 
 from oslo_db import exception as db_exc
 import oslo_messaging as messaging
+from oslo_utils import uuidutils
 import testtools
 
+from nova import context as nova_context
 from nova import orchestration as orc
+from nova import test
+from nova.compute import vm_states
 from nova.conductor.workflows import base
 from nova.conductor.workflows import build_instance
 from nova.conductor.workflows import delete_instance
+from nova.db import instances as instances_db
+from nova.db import workflows as workflows_db
+from nova.tests import fixtures as nova_fixtures
 
 
 class Flaky(base.Step):
@@ -60,3 +68,108 @@ class TestStepRetries(testtools.TestCase):
             for atom in flow.iter_atoms():
                 if isinstance(atom, orc.Task):
                     self.assertTrue(atom.idempotent, atom.name)
+
+
+#: The caller's context as a workflow store keeps it.
+STORED_CONTEXT = {'user': 'u1', 'project_id': 'p1', 'is_admin': False,
+                  'roles': ['member'], 'request_id': 'req-1'}
+
+
+class Witness(base.FencedStep):
+    """Records what it acts with in execute and in revert."""
+
+    def __init__(self, seen, **kwargs):
+        super().__init__(**kwargs)
+        self.seen = seen
+
+    def execute(self, instance_uuid):
+        self.seen.append(('execute', instance_uuid, self._identity()))
+
+    def revert(self, instance_uuid, **kwargs):
+        self.seen.append(('revert', instance_uuid, self._identity()))
+
+    def _identity(self):
+        return (self.context.project_id, self.context.workflow_fence,
+                self.workflow_id, self.workflow_generation)
+
+
+class Fail(orc.Task):
+    def execute(self):
+        raise ValueError('revert the witness')
+
+
+class TestFencedStep(testtools.TestCase):
+
+    def test_execute_and_revert_act_with_the_fenced_context(self):
+        seen = []
+        engine = orc.Engine(
+            orc.LinearFlow('f').add(Witness(seen, name='w'),
+                                    Fail(name='fail')),
+            store={'context': STORED_CONTEXT, 'instance_uuid': 'i1'},
+            resumable=False)
+        self.assertRaises(orc.WorkflowFailed, engine.run)
+        fence = (engine.workflow_id, engine.generation)
+        identity = ('p1', fence) + fence
+        self.assertEqual([('execute', 'i1', identity),
+                          ('revert', 'i1', identity)], seen)
+
+    def test_signature_names_the_domain_inputs_only(self):
+        step = Witness([], name='w')
+        # The engine gives the step the stored context and the workflow
+        # identity; the step's own code does not name them.
+        self.assertEqual(('instance_uuid', 'context'), step.requires)
+
+    def test_no_context_outside_execute_and_revert(self):
+        self.assertRaises(RuntimeError, getattr, Witness([], name='w'),
+                          'context')
+
+    def test_a_step_may_not_name_the_workflow_arguments(self):
+        def declare():
+            class Bad(base.FencedStep):
+                def execute(self, instance_uuid, workflow_generation):
+                    pass
+        exc = self.assertRaises(TypeError, declare)
+        self.assertIn('self.workflow_generation', str(exc))
+
+    def test_steps_have_their_names_once(self):
+        self.assertEqual('claim_resources',
+                         build_instance.ClaimResources().name)
+        self.assertEqual('other',
+                         build_instance.ClaimResources(name='other').name)
+        for flow in (build_instance.build_flow(),
+                     delete_instance.delete_flow()):
+            for atom in flow.iter_atoms():
+                if isinstance(atom, base.Step):
+                    self.assertEqual(type(atom).name, atom.name)
+
+
+class Adopted(base.FencedStep):
+    """Loses its workflow to another conductor, then writes."""
+
+    def execute(self, instance_uuid):
+        # Another conductor adopts the workflow: its generation goes up.
+        workflows_db.get_backend().free(self.workflow_id)
+        instances_db.update(self.context, instance_uuid,
+                            {'task_state': vm_states.SPAWNING})
+
+
+class TestFencedStepWrites(test.TestCase):
+    """The writes a step makes with self.context are fenced."""
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(nova_fixtures.Database())
+        self.admin = nova_context.get_admin_context()
+        self.uuid = uuidutils.generate_uuid()
+        instances_db.create(self.admin, {
+            'uuid': self.uuid, 'project_id': 'p1', 'user_id': 'u1',
+            'vm_state': vm_states.BUILDING})
+
+    def test_a_write_after_adoption_is_refused(self):
+        engine = orc.Engine(
+            orc.LinearFlow('f').add(Adopted(name='adopted')),
+            store={'context': STORED_CONTEXT, 'instance_uuid': self.uuid},
+            backend=workflows_db.get_backend(), resumable=False)
+        self.assertRaises(orc.OwnershipLost, engine.run)
+        self.assertIsNone(
+            instances_db.get(self.admin, self.uuid)['task_state'])
