@@ -457,8 +457,7 @@ def run_benchmarks(runs=3, quick=False, with_taskflow=True, directory=None):
         growth = per_task[big] / per_task[small]
         rows.append(
             Row(
-                'flatness: us/task at %s / at %s'
-                % (_n(big), _n(small)),
+                'flatness: us/task at %s / at %s' % (_n(big), _n(small)),
                 'x',
                 growth,
                 target='flat (< 2x)',

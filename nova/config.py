@@ -24,8 +24,12 @@ def parse_args(argv, default_config_files=None, configure_db=True):
     carry the request id of the context they are logged under.
     """
     logging.set_defaults(default_log_levels=_DEFAULT_LOG_LEVELS)
-    CONF(argv[1:], project='nova', version=version.version_string(),
-         default_config_files=default_config_files)
+    CONF(
+        argv[1:],
+        project='nova',
+        version=version.version_string(),
+        default_config_files=default_config_files,
+    )
     logging.setup(CONF, 'nova')
     if configure_db:
         db_api.configure(CONF)

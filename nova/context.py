@@ -10,12 +10,17 @@ class RequestContext(context.RequestContext):
     session of the current transaction (from the enginefacade provider).
     """
 
-    def __init__(self, user_id=None, project_id=None, is_admin=None,
-                 roles=None, **kwargs):
+    def __init__(
+        self,
+        user_id=None,
+        project_id=None,
+        is_admin=None,
+        roles=None,
+        **kwargs,
+    ):
         kwargs.setdefault('user_id', user_id)
         kwargs.setdefault('project_id', project_id)
-        super().__init__(is_admin=bool(is_admin), roles=roles or [],
-                         **kwargs)
+        super().__init__(is_admin=bool(is_admin), roles=roles or [], **kwargs)
 
     def to_dict(self):
         values = super().to_dict()
@@ -24,16 +29,17 @@ class RequestContext(context.RequestContext):
 
     @classmethod
     def from_dict(cls, values):
-        return cls(user_id=values.get('user'),
-                   project_id=values.get('project_id') or
-                   values.get('project'),
-                   is_admin=values.get('is_admin'),
-                   roles=values.get('roles'),
-                   request_id=values.get('request_id'),
-                   global_request_id=values.get('global_request_id'),
-                   user_name=values.get('user_name'),
-                   project_name=values.get('project_name'),
-                   overwrite=False)
+        return cls(
+            user_id=values.get('user'),
+            project_id=values.get('project_id') or values.get('project'),
+            is_admin=values.get('is_admin'),
+            roles=values.get('roles'),
+            request_id=values.get('request_id'),
+            global_request_id=values.get('global_request_id'),
+            user_name=values.get('user_name'),
+            project_name=values.get('project_name'),
+            overwrite=False,
+        )
 
     def elevated(self):
         """Return an admin copy of this context (same request id)."""
@@ -49,5 +55,6 @@ def get_admin_context(request_id=None):
     kwargs = {'overwrite': False}
     if request_id:
         kwargs['request_id'] = request_id
-    return RequestContext(user_id=None, project_id=None, is_admin=True,
-                          roles=['admin'], **kwargs)
+    return RequestContext(
+        user_id=None, project_id=None, is_admin=True, roles=['admin'], **kwargs
+    )

@@ -34,18 +34,29 @@ class EmbeddedNova:
         for host in self.compute_hosts:
             driver = virt_driver.load_compute_driver(host)
             manager = compute_manager.ComputeManager(host, driver)
-            self._start(service.Service('nova-compute', 'compute', manager,
-                                        host=host))
+            self._start(
+                service.Service('nova-compute', 'compute', manager, host=host)
+            )
             self.computes[host] = manager
-        self._start(service.Service('nova-scheduler', 'scheduler',
-                                    scheduler_manager.SchedulerManager()))
+        self._start(
+            service.Service(
+                'nova-scheduler',
+                'scheduler',
+                scheduler_manager.SchedulerManager(),
+            )
+        )
         for index in range(self.conductor_count):
-            host = CONF.host if self.conductor_count == 1 else \
-                '%s-conductor%d' % (CONF.host, index + 1)
+            host = (
+                CONF.host
+                if self.conductor_count == 1
+                else '%s-conductor%d' % (CONF.host, index + 1)
+            )
             manager = conductor_manager.ConductorManager(host)
-            self._start(service.Service('nova-conductor',
-                                        CONF.conductor.topic, manager,
-                                        host=host))
+            self._start(
+                service.Service(
+                    'nova-conductor', CONF.conductor.topic, manager, host=host
+                )
+            )
             self.conductors.append(manager)
         return self
 

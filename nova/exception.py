@@ -20,8 +20,9 @@ class NovaException(Exception):
             try:
                 message = self.msg_fmt % kwargs
             except (KeyError, TypeError):
-                LOG.exception('Bad arguments %s for %s', kwargs,
-                              type(self).__name__)
+                LOG.exception(
+                    'Bad arguments %s for %s', kwargs, type(self).__name__
+                )
                 message = self.msg_fmt
         self.message = message
         super().__init__(message)
@@ -32,145 +33,179 @@ class NovaException(Exception):
 
 class Invalid(NovaException):
     """Bad input: 400."""
+
     msg_fmt = 'Bad Request - Invalid Parameters'
     code = 400
 
 
 class InvalidInput(Invalid):
     """Input that fails a semantic check."""
+
     msg_fmt = 'Invalid input received: %(reason)s'
 
 
 class ValidationError(Invalid):
     """A request body or query that fails its JSON schema."""
+
     msg_fmt = '%(detail)s'
 
 
 class InvalidUUID(Invalid):
     """A malformed UUID."""
+
     msg_fmt = 'Expected a uuid but received %(uuid)s.'
 
 
 class InvalidRequest(Invalid):
     """A request that cannot be served as asked."""
+
     msg_fmt = 'The request is invalid.'
 
 
 class InvalidSortKey(Invalid):
     """An unknown sort key."""
+
     msg_fmt = 'Sort key supplied is invalid: %(key)s'
 
 
 class MarkerNotFound(NovaException):
     """Pagination marker of no item: 400 as in nova."""
+
     msg_fmt = 'Marker %(marker)s could not be found.'
     code = 400
 
 
 class NotFound(NovaException):
     """Missing resource: 404."""
+
     msg_fmt = 'Resource could not be found.'
     code = 404
 
 
 class InstanceNotFound(NotFound):
     """No such server (or not visible to the caller)."""
+
     msg_fmt = 'Instance %(instance_id)s could not be found.'
 
 
 class FlavorNotFound(NotFound):
     """No such flavor."""
+
     msg_fmt = 'Flavor %(flavor_id)s could not be found.'
 
 
 class ImageNotFound(NotFound):
     """No such image in the catalog."""
+
     msg_fmt = 'Image %(image_id)s could not be found.'
 
 
 class NetworkNotFound(NotFound):
     """No such network."""
+
     msg_fmt = 'Network %(network_id)s could not be found.'
 
 
 class ComputeHostNotFound(NotFound):
     """No compute node on that host."""
+
     msg_fmt = 'Compute host %(host)s could not be found.'
 
 
 class ServiceNotFound(NotFound):
     """No such service."""
+
     msg_fmt = 'Service %(service_id)s could not be found.'
 
 
 class InstanceActionNotFound(NotFound):
     """No action of that request id on the server."""
-    msg_fmt = ('Action for request_id %(request_id)s on instance'
-               ' %(instance_uuid)s not found')
+
+    msg_fmt = (
+        'Action for request_id %(request_id)s on instance'
+        ' %(instance_uuid)s not found'
+    )
 
 
 class WorkflowNotFound(NotFound):
     """No workflow with that id."""
+
     msg_fmt = 'Workflow %(workflow_id)s could not be found.'
 
 
 class Forbidden(NovaException):
     """Not allowed: 403."""
+
     msg_fmt = 'Forbidden'
     code = 403
 
 
 class PolicyNotAuthorized(Forbidden):
     """Policy denies the action."""
+
     msg_fmt = "Policy doesn't allow %(action)s to be performed."
 
 
 class OverQuota(Forbidden):
     """A project limit would be exceeded (403 as nova's create)."""
+
     msg_fmt = 'Quota exceeded for resources: %(overs)s'
 
 
 class TooManyInstances(OverQuota):
     """Server create beyond the project's quota."""
-    msg_fmt = ('Quota exceeded for %(overs)s: Requested %(req)s, but'
-               ' already used %(used)s of %(allowed)s %(overs)s')
+
+    msg_fmt = (
+        'Quota exceeded for %(overs)s: Requested %(req)s, but'
+        ' already used %(used)s of %(allowed)s %(overs)s'
+    )
 
 
 class Conflict(NovaException):
     """State conflict: 409."""
+
     msg_fmt = 'Conflict'
     code = 409
 
 
 class InstanceInvalidState(Conflict):
     """The server's state does not allow the request."""
-    msg_fmt = ('Cannot \'%(method)s\' instance %(instance_uuid)s while it'
-               ' is in %(attr)s %(state)s')
+
+    msg_fmt = (
+        'Cannot \'%(method)s\' instance %(instance_uuid)s while it'
+        ' is in %(attr)s %(state)s'
+    )
 
 
 class NoValidHost(NovaException):
     """The scheduler found no host for the request."""
+
     msg_fmt = 'No valid host was found. %(reason)s'
 
 
 class MaxRetriesExceeded(NoValidHost):
     """Every alternate host failed."""
+
     msg_fmt = 'Exceeded maximum number of retries. %(reason)s'
 
 
 class ComputeResourcesUnavailable(NovaException):
     """A claim does not fit on the compute node (host-specific)."""
+
     msg_fmt = 'Insufficient compute resources: %(reason)s.'
 
 
 class RescheduledException(NovaException):
     """A host-specific build failure: try the next alternate."""
-    msg_fmt = ('Build of instance %(instance_uuid)s was re-scheduled:'
-               ' %(reason)s')
+
+    msg_fmt = (
+        'Build of instance %(instance_uuid)s was re-scheduled: %(reason)s'
+    )
 
 
 class FixedIpNotAvailable(NovaException):
     """The network has no free address."""
+
     msg_fmt = 'No fixed IP addresses available for network %(network)s'
 
 
@@ -180,10 +215,14 @@ class StaleWorkflowGeneration(NovaException):
     Compute hosts refuse it so that a paused conductor, adopted away,
     cannot act a second time.
     """
-    msg_fmt = ('Workflow %(workflow_id)s generation %(generation)s is'
-               ' stale (current %(current)s); refusing %(operation)s')
+
+    msg_fmt = (
+        'Workflow %(workflow_id)s generation %(generation)s is'
+        ' stale (current %(current)s); refusing %(operation)s'
+    )
 
 
 class InstanceDeployFailure(NovaException):
     """The hypervisor failed to spawn the server."""
+
     msg_fmt = 'Failed to deploy instance: %(reason)s'

@@ -40,5 +40,4 @@ def enable():
     if 'eventlet' not in sys.modules:
         sys.modules['eventlet'] = None
     if service_backend.get_backend_type() is None:
-        service_backend.init_backend(
-            service_backend.BackendType.THREADING)
+        service_backend.init_backend(service_backend.BackendType.THREADING)

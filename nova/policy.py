@@ -51,10 +51,14 @@ def authorize(context, action, target=None, fatal=True):
         (a programming error, never silently allowed).
     """
     if target is None:
-        target = {'project_id': context.project_id,
-                  'user_id': context.user_id}
+        target = {'project_id': context.project_id, 'user_id': context.user_id}
     credentials = context.to_policy_values()
     credentials['is_admin'] = context.is_admin
     return get_enforcer().authorize(
-        action, target, credentials, do_raise=fatal,
-        exc=exception.PolicyNotAuthorized, action=action)
+        action,
+        target,
+        credentials,
+        do_raise=fatal,
+        exc=exception.PolicyNotAuthorized,
+        action=action,
+    )

@@ -64,7 +64,8 @@ def init(conf=CONF):
         if _transport is None:
             url = conf.transport_url
             _transport = messaging.get_rpc_transport(
-                conf, url=url, allowed_remote_exmods=ALLOWED_EXMODS)
+                conf, url=url, allowed_remote_exmods=ALLOWED_EXMODS
+            )
             LOG.debug('RPC transport %s', url.split('@')[-1])
     return _transport
 
@@ -81,12 +82,20 @@ def cleanup():
 def get_client(target, version_cap=None, timeout=None):
     """An RPC client of ``target`` on the process transport."""
     return messaging.get_rpc_client(
-        init(), target, version_cap=version_cap, timeout=timeout,
-        serializer=RequestContextSerializer())
+        init(),
+        target,
+        version_cap=version_cap,
+        timeout=timeout,
+        serializer=RequestContextSerializer(),
+    )
 
 
 def get_server(target, endpoints):
     """An RPC server of ``endpoints`` on threads (never eventlet)."""
     return messaging.get_rpc_server(
-        init(), target, endpoints, executor='threading',
-        serializer=RequestContextSerializer())
+        init(),
+        target,
+        endpoints,
+        executor='threading',
+        serializer=RequestContextSerializer(),
+    )

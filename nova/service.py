@@ -24,8 +24,9 @@ LOG = logging.getLogger(__name__)
 class Service:
     """Serve ``manager`` on ``topic`` (server ``host``) until stopped."""
 
-    def __init__(self, binary, topic, manager, host=None,
-                 report_interval=None):
+    def __init__(
+        self, binary, topic, manager, host=None, report_interval=None
+    ):
         self.binary = binary
         self.topic = topic
         self.host = host or CONF.host
@@ -43,14 +44,14 @@ class Service:
     def start(self):
         """Register in the services table, serve RPC, run periodics."""
         ctxt = nova_context.get_admin_context()
-        row = services_db.register(ctxt, self.host, self.binary,
-                                   self.topic)
+        row = services_db.register(ctxt, self.host, self.binary, self.topic)
         self.service_id = row['id']
         if hasattr(self.manager, 'init_host'):
             self.manager.init_host()
         target = messaging.Target(topic=self.topic, server=self.host)
         self._rpc_server = rpc.get_server(target, [self.manager])
         self._rpc_server.start()
+
         @periodics.periodic(self.report_interval, run_immediately=False)
         def report_state():
             self._report_state()
@@ -59,18 +60,26 @@ class Service:
         if hasattr(self.manager, 'periodic_tasks'):
             tasks += self.manager.periodic_tasks()
         self._periodics = periodics.PeriodicWorker(
-            [(task, (), {}) for task in tasks])
+            [(task, (), {}) for task in tasks]
+        )
         self._periodic_thread = threading.Thread(
-            target=self._periodics.start, name='%s-periodics' % self.binary,
-            daemon=True)
+            target=self._periodics.start,
+            name='%s-periodics' % self.binary,
+            daemon=True,
+        )
         self._periodic_thread.start()
-        LOG.info('%s started on host %s (topic %s)', self.binary,
-                 self.host, self.topic)
+        LOG.info(
+            '%s started on host %s (topic %s)',
+            self.binary,
+            self.host,
+            self.topic,
+        )
 
     def _report_state(self):
         try:
-            services_db.report_alive(nova_context.get_admin_context(),
-                                     self.service_id)
+            services_db.report_alive(
+                nova_context.get_admin_context(), self.service_id
+            )
         except Exception:
             # A DB outage must not kill the service: it reports again
             # at the next interval and shows as down meanwhile.

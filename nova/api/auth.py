@@ -45,10 +45,10 @@ class NoAuthMiddleware(middleware.Middleware):
             user_id = req.headers.get('X-Auth-User', 'admin')
             project_id = req.headers.get('X-Auth-Project-Id', 'admin')
             response = webob.Response(status=204)
-            response.headers['X-Auth-Token'] = '%s:%s' % (user_id,
-                                                           project_id)
-            response.headers['X-Server-Management-Url'] = \
-                '/'.join([req.url.rstrip('/'), project_id])
+            response.headers['X-Auth-Token'] = '%s:%s' % (user_id, project_id)
+            response.headers['X-Server-Management-Url'] = '/'.join(
+                [req.url.rstrip('/'), project_id]
+            )
             response.content_type = 'text/plain'
             return response
         user_id, _sep, project_id = token.partition(':')
@@ -56,10 +56,13 @@ class NoAuthMiddleware(middleware.Middleware):
         is_admin = user_id == 'admin'
         roles = list(_NOAUTH_ROLES) + (['admin'] if is_admin else [])
         req.environ['nova.context'] = context.RequestContext(
-            user_id=user_id, project_id=project_id, is_admin=is_admin,
-            roles=roles, request_id=req.environ.get('openstack.request_id'),
-            global_request_id=req.environ.get(
-                'openstack.global_request_id'))
+            user_id=user_id,
+            project_id=project_id,
+            is_admin=is_admin,
+            roles=roles,
+            request_id=req.environ.get('openstack.request_id'),
+            global_request_id=req.environ.get('openstack.global_request_id'),
+        )
         return self.application
 
 
@@ -71,23 +74,29 @@ class NovaKeystoneContext(middleware.Middleware):
         if req.headers.get('X-Identity-Status', 'Confirmed') != 'Confirmed':
             return wsgi.fault_response(401, 'Unauthorized')
         user_id = req.headers.get('X-User-Id') or req.headers.get('X-User')
-        project_id = req.headers.get('X-Project-Id') or \
-            req.headers.get('X-Tenant-Id')
+        project_id = req.headers.get('X-Project-Id') or req.headers.get(
+            'X-Tenant-Id'
+        )
         if not user_id:
             LOG.debug('Neither X-User-Id nor X-User found in request')
             return wsgi.fault_response(401, 'Unauthorized')
-        roles = [r.strip() for r in req.headers.get('X-Roles', '').split(
-            ',') if r.strip()]
+        roles = [
+            r.strip()
+            for r in req.headers.get('X-Roles', '').split(',')
+            if r.strip()
+        ]
         catalog = req.headers.get('X-Service-Catalog')
         ctxt = context.RequestContext(
-            user_id=user_id, project_id=project_id,
-            is_admin='admin' in roles, roles=roles,
+            user_id=user_id,
+            project_id=project_id,
+            is_admin='admin' in roles,
+            roles=roles,
             user_name=req.headers.get('X-User-Name'),
             project_name=req.headers.get('X-Project-Name'),
             auth_token=req.headers.get('X-Auth-Token'),
             request_id=req.environ.get('openstack.request_id'),
-            global_request_id=req.environ.get(
-                'openstack.global_request_id'))
+            global_request_id=req.environ.get('openstack.global_request_id'),
+        )
         if catalog:
             try:
                 ctxt.service_catalog = jsonutils.loads(catalog)

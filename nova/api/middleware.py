@@ -28,8 +28,10 @@ class Middleware:
     @classmethod
     def factory(cls, global_config, **local_config):
         """paste.filter_factory: wrap the next app of the pipeline."""
+
         def _factory(app):
             return cls(app, **local_config)
+
         return _factory
 
 
@@ -49,9 +51,11 @@ class FaultWrapper(Middleware):
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             LOG.exception('Caught error: %s', exc)
             version = req.environ.get('nova.api_version_request')
-            message = ('Unexpected API Error. Please report this at '
-                       'http://bugs.launchpad.net/nova/ and attach the Nova '
-                       'API log if possible.\n%s' % type(exc))
+            message = (
+                'Unexpected API Error. Please report this at '
+                'http://bugs.launchpad.net/nova/ and attach the Nova '
+                'API log if possible.\n%s' % type(exc)
+            )
             return wsgi.fault_response(500, message, version)
 
 

@@ -33,8 +33,9 @@ class APIServer:
 
     def __init__(self, host=None, port=None, app=None):
         self.host = host if host is not None else CONF.osapi_compute_listen
-        self.port = port if port is not None else \
-            CONF.osapi_compute_listen_port
+        self.port = (
+            port if port is not None else CONF.osapi_compute_listen_port
+        )
         self._app = app
         self._server = None
         self._thread = None
@@ -46,25 +47,28 @@ class APIServer:
         """
         app = self._app if self._app is not None else wsgi_app.load_app()
         server = cheroot_wsgi.Server(
-            (self.host, self.port), app,
+            (self.host, self.port),
+            app,
             numthreads=CONF.osapi_compute_workers,
-            server_name='nova-api', shutdown_timeout=_SHUTDOWN_TIMEOUT)
+            server_name='nova-api',
+            shutdown_timeout=_SHUTDOWN_TIMEOUT,
+        )
         server.prepare()  # binds now, so errors surface to the caller
         self.port = server.bind_addr[1]
         self._server = server
-        self._thread = threading.Thread(target=server.serve,
-                                        name='nova-api-%d' % self.port,
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve, name='nova-api-%d' % self.port, daemon=True
+        )
         self._thread.start()
-        LOG.info('Compute API listening on http://%s:%d/v2.1',
-                 self.host, self.port)
+        LOG.info(
+            'Compute API listening on http://%s:%d/v2.1', self.host, self.port
+        )
         return self
 
     @property
     def url(self):
         """Base URL of the v2.1 API (for clients and tests)."""
-        host = self.host if self.host not in ('0.0.0.0', '::') \
-            else '127.0.0.1'
+        host = self.host if self.host not in ('0.0.0.0', '::') else '127.0.0.1'
         if ':' in host:
             host = '[%s]' % host
         return 'http://%s:%d/v2.1' % (host, self.port)

@@ -44,21 +44,31 @@ def main(argv=None):
         return 2
 
     stack = embedded.EmbeddedNova().start()
-    api = api_server.APIServer(CONF.osapi_compute_listen,
-                               CONF.osapi_compute_listen_port)
+    api = api_server.APIServer(
+        CONF.osapi_compute_listen, CONF.osapi_compute_listen_port
+    )
     try:
         api.start()
     except OSError as exc:
         stack.stop()
-        print('nova-all: cannot listen on %s:%s: %s' % (
-            CONF.osapi_compute_listen, CONF.osapi_compute_listen_port, exc),
-            file=sys.stderr)
+        print(
+            'nova-all: cannot listen on %s:%s: %s'
+            % (CONF.osapi_compute_listen, CONF.osapi_compute_listen_port, exc),
+            file=sys.stderr,
+        )
         return 2
-    print('nova-all: compute API at http://%s:%d/v2.1 (state in %s, '
-          'database %s, compute hosts %s); Ctrl-C stops' % (
-              CONF.osapi_compute_listen, api.port, CONF.state_path,
-              CONF.database.connection, ', '.join(stack.compute_hosts)),
-          flush=True)
+    print(
+        'nova-all: compute API at http://%s:%d/v2.1 (state in %s, '
+        'database %s, compute hosts %s); Ctrl-C stops'
+        % (
+            CONF.osapi_compute_listen,
+            api.port,
+            CONF.state_path,
+            CONF.database.connection,
+            ', '.join(stack.compute_hosts),
+        ),
+        flush=True,
+    )
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -31,14 +31,17 @@ def main(argv=None):
     except wsgi_app.PasteConfigNotFound as exc:
         print('nova-api: %s' % exc, file=sys.stderr)
         return 2
-    api = api_server.APIServer(CONF.osapi_compute_listen,
-                               CONF.osapi_compute_listen_port, app=app)
+    api = api_server.APIServer(
+        CONF.osapi_compute_listen, CONF.osapi_compute_listen_port, app=app
+    )
     try:
         api.start()
     except OSError as exc:
-        print('nova-api: cannot listen on %s:%s: %s' % (
-            CONF.osapi_compute_listen, CONF.osapi_compute_listen_port, exc),
-            file=sys.stderr)
+        print(
+            'nova-api: cannot listen on %s:%s: %s'
+            % (CONF.osapi_compute_listen, CONF.osapi_compute_listen_port, exc),
+            file=sys.stderr,
+        )
         return 2
     stop = threading.Event()
 
@@ -53,4 +56,3 @@ def main(argv=None):
         pass
     api.stop()
     return 0
-

@@ -21,14 +21,17 @@ EXIT_UNEXPECTED = 255
 
 def args(*args, **kwargs):
     """Declare one argparse argument of a command (stackable)."""
+
     def _decorator(func):
         func.__dict__.setdefault('args', []).insert(0, (args, kwargs))
         return func
+
     return _decorator
 
 
 def db_errors_are_one_line(func):
     """Turn an unusable database into one clear line and exit code 2."""
+
     @functools.wraps(func)
     def wrapper(*a, **kw):
         try:
@@ -36,4 +39,5 @@ def db_errors_are_one_line(func):
         except db_api.DBUnavailable as exc:
             print('ERROR: %s' % exc, file=sys.stderr)
             return EXIT_DB_UNAVAILABLE
+
     return wrapper

@@ -37,10 +37,12 @@ def main(argv=None):
     stop = threading.Event()
     for signum in _STOP_SIGNALS:
         signal.signal(signum, lambda *_: stop.set())
-    server = service.Service('nova-compute', 'compute',
-                             compute_manager.ComputeManager(CONF.host,
-                                                            driver),
-                             host=CONF.host)
+    server = service.Service(
+        'nova-compute',
+        'compute',
+        compute_manager.ComputeManager(CONF.host, driver),
+        host=CONF.host,
+    )
     server.start()
     try:
         # A timed wait keeps the main thread responsive to signals.

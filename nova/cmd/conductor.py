@@ -18,8 +18,9 @@ CONF = nova.conf.CONF
 
 
 def _make_service():
-    return service.Service('nova-conductor', CONF.conductor.topic,
-                           manager.ConductorManager())
+    return service.Service(
+        'nova-conductor', CONF.conductor.topic, manager.ConductorManager()
+    )
 
 
 def _run_workers(count):

@@ -32,6 +32,7 @@ from nova.db import migration
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
+
 class DbCommands:
     """Create and upgrade the nova database schema."""
 
@@ -68,8 +69,7 @@ def _categories():
 
 
 def _command_methods(category_class):
-    for name, method in inspect.getmembers(category_class,
-                                           inspect.isfunction):
+    for name, method in inspect.getmembers(category_class, inspect.isfunction):
         if not name.startswith('_'):
             yield name, method
 
@@ -77,27 +77,36 @@ def _command_methods(category_class):
 def add_command_parsers(subparsers):
     for category, category_class in _categories().items():
         category_parser = subparsers.add_parser(
-            category, help=category_class.__doc__)
+            category, help=category_class.__doc__
+        )
         command_subparsers = category_parser.add_subparsers(dest='action')
         command_subparsers.required = True
         for name, method in _command_methods(category_class):
             doc = inspect.getdoc(method) or ''
             parser = command_subparsers.add_parser(
-                name.replace('_', '-'), help=doc.split('\n\n')[0],
-                description=doc)
+                name.replace('_', '-'),
+                help=doc.split('\n\n')[0],
+                description=doc,
+            )
             for arg_args, arg_kwargs in getattr(method, 'args', []):
                 parser.add_argument(*arg_args, **arg_kwargs)
             arg_names = [
                 kwargs.get('dest') or a[0].lstrip('-').replace('-', '_')
-                for a, kwargs in getattr(method, 'args', [])]
-            parser.set_defaults(action_fn=method,
-                                category_class=category_class,
-                                action_kwargs=arg_names)
+                for a, kwargs in getattr(method, 'args', [])
+            ]
+            parser.set_defaults(
+                action_fn=method,
+                category_class=category_class,
+                action_kwargs=arg_names,
+            )
 
 
-category_opt = cfg.SubCommandOpt('category', title='Command categories',
-                                 help='Available categories',
-                                 handler=add_command_parsers)
+category_opt = cfg.SubCommandOpt(
+    'category',
+    title='Command categories',
+    help='Available categories',
+    handler=add_command_parsers,
+)
 
 
 def main(argv=None):
@@ -124,15 +133,19 @@ def main(argv=None):
         return common.EXIT_BAD_INPUT if exc.code else common.EXIT_OK
 
     category = CONF.category
-    kwargs = {name: getattr(category, name)
-              for name in category.action_kwargs}
+    kwargs = {name: getattr(category, name) for name in category.action_kwargs}
     try:
         return category.action_fn(category.category_class(), **kwargs)
     except Exception:
-        LOG.exception('Unexpected error in nova-manage %s %s',
-                      category.name, category.action)
-        print('ERROR: unexpected error; see the log for the traceback.',
-              file=sys.stderr)
+        LOG.exception(
+            'Unexpected error in nova-manage %s %s',
+            category.name,
+            category.action,
+        )
+        print(
+            'ERROR: unexpected error; see the log for the traceback.',
+            file=sys.stderr,
+        )
         return common.EXIT_UNEXPECTED
     finally:
         # Leave the global CONF as found: other code parsing it in this

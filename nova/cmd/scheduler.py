@@ -45,8 +45,10 @@ def main(argv=None):
         LOG.info('nova-scheduler got signal %s, stopping', signum)
         stop.set()
 
-    previous = {signum: signal.signal(signum, _request_stop)
-                for signum in (signal.SIGTERM, signal.SIGINT)}
+    previous = {
+        signum: signal.signal(signum, _request_stop)
+        for signum in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         server.start()
         # A timed wait keeps the main thread responsive to signals.

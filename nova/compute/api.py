@@ -29,9 +29,18 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 # Flavor fields copied into the instance (nova's embedded flavor).
-_FLAVOR_FIELDS = ('flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb',
-                  'ephemeral_gb', 'swap', 'rxtx_factor', 'vcpu_weight',
-                  'description')
+_FLAVOR_FIELDS = (
+    'flavorid',
+    'name',
+    'memory_mb',
+    'vcpus',
+    'root_gb',
+    'ephemeral_gb',
+    'swap',
+    'rxtx_factor',
+    'vcpu_weight',
+    'description',
+)
 
 
 class API:
@@ -41,12 +50,26 @@ class API:
         self.compute_task_api = conductor_api.ComputeTaskAPI()
 
     # -- create ------------------------------------------------------------
-    def create(self, context, flavor_id, image_ref, name, min_count=1,
-               max_count=1, networks=None, availability_zone=None,
-               metadata=None, key_name=None, user_data=None,
-               admin_password=None, access_ip_v4=None, access_ip_v6=None,
-               description=None, config_drive=None,
-               return_reservation_id=False):
+    def create(
+        self,
+        context,
+        flavor_id,
+        image_ref,
+        name,
+        min_count=1,
+        max_count=1,
+        networks=None,
+        availability_zone=None,
+        metadata=None,
+        key_name=None,
+        user_data=None,
+        admin_password=None,
+        access_ip_v4=None,
+        access_ip_v6=None,
+        description=None,
+        config_drive=None,
+        return_reservation_id=False,
+    ):
         """Create ``max_count`` servers (at least ``min_count`` in quota).
 
         :returns: (list of instance dicts, reservation id)
@@ -61,49 +84,91 @@ class API:
         reservation_id = 'r-' + uuidutils.generate_uuid()[:8]
 
         instances, workflow_ids = self._create_rows(
-            context, flavor, image, name, count, reservation_id,
-            requested_networks, availability_zone, metadata, key_name,
-            user_data, admin_password, access_ip_v4, access_ip_v6,
-            description, config_drive)
+            context,
+            flavor,
+            image,
+            name,
+            count,
+            reservation_id,
+            requested_networks,
+            availability_zone,
+            metadata,
+            key_name,
+            user_data,
+            admin_password,
+            access_ip_v4,
+            access_ip_v6,
+            description,
+            config_drive,
+        )
         self.compute_task_api.build_instances(context, workflow_ids)
         return instances, reservation_id
 
     @db_api.context_manager.writer
-    def _create_rows(self, context, flavor, image, name, count,
-                     reservation_id, requested_networks, availability_zone,
-                     metadata, key_name, user_data, admin_password,
-                     access_ip_v4, access_ip_v6, description, config_drive):
+    def _create_rows(
+        self,
+        context,
+        flavor,
+        image,
+        name,
+        count,
+        reservation_id,
+        requested_networks,
+        availability_zone,
+        metadata,
+        key_name,
+        user_data,
+        admin_password,
+        access_ip_v4,
+        access_ip_v6,
+        description,
+        config_drive,
+    ):
         """Instances, actions and workflows of one request: one txn."""
         instances, actions = [], {}
         for index in range(count):
             uuid = uuidutils.generate_uuid()
-            display_name = name if count == 1 else '%s-%d' % (name,
-                                                              index + 1)
-            instance = instances_db.create(context, {
-                'uuid': uuid, 'display_name': display_name,
-                'display_description': description,
-                'hostname': _hostname(display_name),
-                'project_id': context.project_id,
-                'user_id': context.user_id,
-                'vm_state': vm_states.BUILDING,
-                'task_state': vm_states.SCHEDULING,
-                'availability_zone': availability_zone,
-                'instance_type_id': flavor['id'], 'flavor': flavor,
-                'image_ref': image['id'], 'memory_mb': flavor['memory_mb'],
-                'vcpus': flavor['vcpus'], 'root_gb': flavor['root_gb'],
-                'ephemeral_gb': flavor['ephemeral_gb'],
-                'key_name': key_name, 'user_data': user_data,
-                'config_drive': config_drive or '',
-                'access_ip_v4': access_ip_v4, 'access_ip_v6': access_ip_v6,
-                'reservation_id': reservation_id, 'launch_index': index,
-            }, metadata=metadata)
+            display_name = name if count == 1 else '%s-%d' % (name, index + 1)
+            instance = instances_db.create(
+                context,
+                {
+                    'uuid': uuid,
+                    'display_name': display_name,
+                    'display_description': description,
+                    'hostname': _hostname(display_name),
+                    'project_id': context.project_id,
+                    'user_id': context.user_id,
+                    'vm_state': vm_states.BUILDING,
+                    'task_state': vm_states.SCHEDULING,
+                    'availability_zone': availability_zone,
+                    'instance_type_id': flavor['id'],
+                    'flavor': flavor,
+                    'image_ref': image['id'],
+                    'memory_mb': flavor['memory_mb'],
+                    'vcpus': flavor['vcpus'],
+                    'root_gb': flavor['root_gb'],
+                    'ephemeral_gb': flavor['ephemeral_gb'],
+                    'key_name': key_name,
+                    'user_data': user_data,
+                    'config_drive': config_drive or '',
+                    'access_ip_v4': access_ip_v4,
+                    'access_ip_v6': access_ip_v6,
+                    'reservation_id': reservation_id,
+                    'launch_index': index,
+                },
+                metadata=metadata,
+            )
             actions[uuid] = actions_db.action_start(context, uuid, 'create')
             instances.append(instance)
         workflow_ids = self.compute_task_api.create_build_workflows(
-            context, actions, flavor=flavor, image=image,
+            context,
+            actions,
+            flavor=flavor,
+            image=image,
             requested_networks=requested_networks,
             availability_zone=availability_zone,
-            admin_password=admin_password)
+            admin_password=admin_password,
+        )
         return instances, workflow_ids
 
     def _flavor(self, context, flavor_id):
@@ -120,17 +185,24 @@ class API:
         image = images_db.get(context, image_ref)
         if image.get('status', 'ACTIVE').upper() != 'ACTIVE':
             raise exception.InvalidInput(
-                reason='Image %s is not active.' % image_ref)
+                reason='Image %s is not active.' % image_ref
+            )
         if flavor['memory_mb'] < (image.get('min_ram') or 0):
             raise exception.InvalidInput(
-                reason="Flavor's memory is too small for requested image.")
-        if flavor['root_gb'] and flavor['root_gb'] < (image.get('min_disk')
-                                                      or 0):
+                reason="Flavor's memory is too small for requested image."
+            )
+        if flavor['root_gb'] and flavor['root_gb'] < (
+            image.get('min_disk') or 0
+        ):
             raise exception.InvalidInput(
-                reason="Flavor's disk is too small for requested image.")
-        return {'id': image['id'], 'name': image['name'],
-                'min_disk': image.get('min_disk') or 0,
-                'size': image.get('size') or 0}
+                reason="Flavor's disk is too small for requested image."
+            )
+        return {
+            'id': image['id'],
+            'name': image['name'],
+            'min_disk': image.get('min_disk') or 0,
+            'size': image.get('size') or 0,
+        }
 
     def _requested_networks(self, context, networks):
         if networks in (None, 'auto'):
@@ -142,7 +214,8 @@ class API:
             uuid = network.get('uuid')
             if not uuid:
                 raise exception.InvalidInput(
-                    reason='a network must have a uuid')
+                    reason='a network must have a uuid'
+                )
             network_api.get_network(context, uuid)  # NetworkNotFound
             entry = {'uuid': uuid}
             if network.get('fixed_ip'):
@@ -156,7 +229,8 @@ class API:
         max_count = int(max_count or min_count)
         if min_count < 1 or max_count < min_count:
             raise exception.InvalidInput(
-                reason='min_count must be >= 1 and <= max_count')
+                reason='min_count must be >= 1 and <= max_count'
+            )
         return min_count, max_count
 
     def _check_quota(self, context, flavor, min_count, max_count):
@@ -171,15 +245,19 @@ class API:
         limits = (quota.instances, quota.cores, quota.ram)
         names = ('instances', 'cores', 'ram')
         allowed = max_count
-        for name, limit, in_use, each in zip(names, limits, used, per,
-                                             strict=True):
+        for name, limit, in_use, each in zip(
+            names, limits, used, per, strict=True
+        ):
             if limit < 0 or each == 0:
                 continue
             fits = max(0, (limit - in_use) // each)
             if fits < min_count:
                 raise exception.TooManyInstances(
-                    overs=name, req=each * min_count, used=in_use,
-                    allowed=limit)
+                    overs=name,
+                    req=each * min_count,
+                    used=in_use,
+                    allowed=limit,
+                )
             allowed = min(allowed, fits)
         return allowed
 
@@ -188,13 +266,20 @@ class API:
         """The server ``uuid`` with its latest fault, if visible."""
         project_id = None if context.is_admin else context.project_id
         instance = instances_db.get(context, uuid, project_id=project_id)
-        instance['fault'] = actions_db.fault_get_latest(
-            context, [uuid]).get(uuid)
+        instance['fault'] = actions_db.fault_get_latest(context, [uuid]).get(
+            uuid
+        )
         return instance
 
-    def get_all(self, context, search_opts=None, limit=None, marker=None,
-                sort_keys=('created_at', 'id'),
-                sort_dirs=('desc', 'desc')):
+    def get_all(
+        self,
+        context,
+        search_opts=None,
+        limit=None,
+        marker=None,
+        sort_keys=('created_at', 'id'),
+        sort_dirs=('desc', 'desc'),
+    ):
         """Servers visible to the caller matching ``search_opts``."""
         filters = dict(search_opts or {})
         all_tenants = filters.pop('all_tenants', False)
@@ -203,17 +288,30 @@ class API:
         elif 'project_id' in filters and filters['project_id'] is None:
             filters.pop('project_id')
         instances = instances_db.get_all(
-            context, filters, limit=limit, marker=marker,
-            sort_keys=sort_keys, sort_dirs=sort_dirs)
+            context,
+            filters,
+            limit=limit,
+            marker=marker,
+            sort_keys=sort_keys,
+            sort_dirs=sort_dirs,
+        )
         faults = actions_db.fault_get_latest(
-            context, [i['uuid'] for i in instances
-                      if i['vm_state'] == vm_states.ERROR])
+            context,
+            [i['uuid'] for i in instances if i['vm_state'] == vm_states.ERROR],
+        )
         for instance in instances:
             instance['fault'] = faults.get(instance['uuid'])
         return instances
 
-    def update(self, context, uuid, name=None, description=None,
-               access_ip_v4=None, access_ip_v6=None):
+    def update(
+        self,
+        context,
+        uuid,
+        name=None,
+        description=None,
+        access_ip_v4=None,
+        access_ip_v6=None,
+    ):
         """Rename a server, change its description or access IPs."""
         self.get(context, uuid)
         values = {}
@@ -237,8 +335,9 @@ class API:
         running = self.compute_task_api.abort_for_delete(context, uuid)
         if running:
             # A delete is already running: deleting twice is a no-op.
-            LOG.info('Instance %s: delete already in progress (%s)',
-                     uuid, running)
+            LOG.info(
+                'Instance %s: delete already in progress (%s)', uuid, running
+            )
             return
         workflow_id = self._create_delete_rows(context, instance)
         self.compute_task_api.delete_instance(context, workflow_id)
@@ -246,11 +345,11 @@ class API:
     @db_api.context_manager.writer
     def _create_delete_rows(self, context, instance):
         uuid = instance['uuid']
-        instances_db.update(context, uuid,
-                            {'task_state': vm_states.DELETING})
+        instances_db.update(context, uuid, {'task_state': vm_states.DELETING})
         action_id = actions_db.action_start(context, uuid, 'delete')
         return self.compute_task_api.create_delete_workflow(
-            context, uuid, action_id)
+            context, uuid, action_id
+        )
 
 
 def _hostname(display_name):

@@ -36,26 +36,44 @@ def _to_dict(row):
 @db_api.context_manager.reader
 def _find_node(context, host, nodename):
     query = sa.select(_nodes.c.id, _nodes.c.hypervisor_hostname).where(
-        _nodes.c.host == host, _nodes.c.deleted == 0)
+        _nodes.c.host == host, _nodes.c.deleted == 0
+    )
     if nodename:
         query = query.where(_nodes.c.hypervisor_hostname == nodename)
-    return context.session.connection().execute(
-        query.order_by(_nodes.c.id)).first()
+    return (
+        context.session.connection()
+        .execute(query.order_by(_nodes.c.id))
+        .first()
+    )
 
 
 @db_api.context_manager.reader
 def _existing(context, instance_uuid, node_id):
-    return _to_dict(context.session.connection().execute(
-        sa.select(_claims).where(
-            _claims.c.instance_uuid == instance_uuid,
-            _claims.c.compute_node_id == node_id)).first())
+    return _to_dict(
+        context.session.connection()
+        .execute(
+            sa.select(_claims).where(
+                _claims.c.instance_uuid == instance_uuid,
+                _claims.c.compute_node_id == node_id,
+            )
+        )
+        .first()
+    )
 
 
 # MySQL may pick a claim as a deadlock victim when releases and claims of
 # one node interleave; the whole transaction is simply run again.
 @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
-def claim(context, instance_uuid, host, nodename, vcpus, memory_mb,
-          disk_gb, workflow_id=None):
+def claim(
+    context,
+    instance_uuid,
+    host,
+    nodename,
+    vcpus,
+    memory_mb,
+    disk_gb,
+    workflow_id=None,
+):
     """Claim resources for ``instance_uuid`` on the node of ``host``.
 
     :returns: the claim dict (the resource_claims row); the existing one
@@ -67,13 +85,22 @@ def claim(context, instance_uuid, host, nodename, vcpus, memory_mb,
     if node is None:
         raise exception.ComputeResourcesUnavailable(
             reason='host %s has no compute node %s; has its nova-compute '
-                   'reported yet?' % (host, nodename or ''))
+            'reported yet?' % (host, nodename or '')
+        )
     existing = _existing(context, instance_uuid, node.id)
     if existing is not None:
         return existing
     try:
-        _consume_and_record(context, instance_uuid, node, host, int(vcpus),
-                            int(memory_mb), int(disk_gb), workflow_id)
+        _consume_and_record(
+            context,
+            instance_uuid,
+            node,
+            host,
+            int(vcpus),
+            int(memory_mb),
+            int(disk_gb),
+            workflow_id,
+        )
     except db_exc.DBDuplicateEntry:
         # A concurrent claim of the same instance on the same node won;
         # its transaction holds the resources, ours was rolled back.
@@ -82,8 +109,9 @@ def claim(context, instance_uuid, host, nodename, vcpus, memory_mb,
 
 
 @db_api.context_manager.writer
-def _consume_and_record(context, instance_uuid, node, host, vcpus,
-                        memory_mb, disk_gb, workflow_id):
+def _consume_and_record(
+    context, instance_uuid, node, host, vcpus, memory_mb, disk_gb, workflow_id
+):
     """The claim transaction: usage UPDATE, then the claim row INSERT.
 
     The UPDATE is the first statement on purpose. On SQLite (WAL) a
@@ -98,13 +126,28 @@ def _consume_and_record(context, instance_uuid, node, host, vcpus,
     if not compute_nodes.consume(conn, node.id, vcpus, memory_mb, disk_gb):
         raise exception.ComputeResourcesUnavailable(
             reason='instance %s needs %d vCPU, %d MB RAM, %d GB disk, more '
-                   'than is free on %s (node %s)' % (
-                       instance_uuid, vcpus, memory_mb, disk_gb, host,
-                       node.hypervisor_hostname))
-    conn.execute(_claims.insert().values(
-        instance_uuid=instance_uuid, compute_node_id=node.id, host=host,
-        vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
-        workflow_id=workflow_id, created_at=timeutils.utcnow()))
+            'than is free on %s (node %s)'
+            % (
+                instance_uuid,
+                vcpus,
+                memory_mb,
+                disk_gb,
+                host,
+                node.hypervisor_hostname,
+            )
+        )
+    conn.execute(
+        _claims.insert().values(
+            instance_uuid=instance_uuid,
+            compute_node_id=node.id,
+            host=host,
+            vcpus=vcpus,
+            memory_mb=memory_mb,
+            disk_gb=disk_gb,
+            workflow_id=workflow_id,
+            created_at=timeutils.utcnow(),
+        )
+    )
 
 
 def release(context, instance_uuid, host=None):
@@ -123,13 +166,21 @@ def _release_one(context, claim_row):
     conn = context.session.connection()
     # Only the transaction that deletes the row gives back its usage, so
     # concurrent or repeated releases count it once.
-    if conn.execute(_claims.delete().where(
-            _claims.c.id == claim_row['id'])).rowcount:
-        compute_nodes.give_back(conn, claim_row['compute_node_id'],
-                                claim_row['vcpus'], claim_row['memory_mb'],
-                                claim_row['disk_gb'])
-        LOG.debug('Released claim of %s on %s', claim_row['instance_uuid'],
-                  claim_row['host'])
+    if conn.execute(
+        _claims.delete().where(_claims.c.id == claim_row['id'])
+    ).rowcount:
+        compute_nodes.give_back(
+            conn,
+            claim_row['compute_node_id'],
+            claim_row['vcpus'],
+            claim_row['memory_mb'],
+            claim_row['disk_gb'],
+        )
+        LOG.debug(
+            'Released claim of %s on %s',
+            claim_row['instance_uuid'],
+            claim_row['host'],
+        )
 
 
 @db_api.context_manager.reader

@@ -88,8 +88,10 @@ class ComputeManager:
 
     def periodic_tasks(self):
         """The capacity report, every resource_report_interval seconds."""
-        @periodics.periodic(CONF.compute.resource_report_interval,
-                            run_immediately=False)
+
+        @periodics.periodic(
+            CONF.compute.resource_report_interval, run_immediately=False
+        )
         def report_capacity():
             try:
                 self.report_capacity(nova_context.get_admin_context())
@@ -103,15 +105,18 @@ class ComputeManager:
         """Write the driver's capacity into the host's compute node."""
         resources = self.driver.get_available_resource()
         node = compute_nodes.update_capacity(context, self.host, resources)
-        LOG.debug('Compute node %s reported: %s vCPU, %s MB, %s GB',
-                  node['hypervisor_hostname'], node['vcpus'],
-                  node['memory_mb'], node['local_gb'])
+        LOG.debug(
+            'Compute node %s reported: %s vCPU, %s MB, %s GB',
+            node['hypervisor_hostname'],
+            node['vcpus'],
+            node['memory_mb'],
+            node['local_gb'],
+        )
         return node
 
     # -- fencing -------------------------------------------------------
 
-    def _check_generation(self, context, workflow_id, generation,
-                          operation):
+    def _check_generation(self, context, workflow_id, generation, operation):
         """Refuse a call from a conductor that no longer owns its workflow.
 
         Not fenced when workflow_id or generation is None (operations not
@@ -126,7 +131,9 @@ class ComputeManager:
         # does next.
         fenced = fencing.fenced(
             nova_context.RequestContext.from_dict(context.to_dict()),
-            workflow_id, generation)
+            workflow_id,
+            generation,
+        )
         try:
             _check_fence(fenced, operation)
         except exception.StaleWorkflowGeneration as exc:
@@ -135,8 +142,16 @@ class ComputeManager:
 
     # -- RPC methods ---------------------------------------------------
 
-    def spawn(self, context, instance, network_info, block_device_info,
-              workflow_id=None, generation=None, admin_password=None):
+    def spawn(
+        self,
+        context,
+        instance,
+        network_info,
+        block_device_info,
+        workflow_id=None,
+        generation=None,
+        admin_password=None,
+    ):
         """Boot the instance (idempotent by uuid); return its info dict.
 
         :raises InstanceDeployFailure: the driver failed (any unexpected
@@ -144,20 +159,34 @@ class ComputeManager:
         """
         self._check_generation(context, workflow_id, generation, 'spawn')
         try:
-            return self.driver.spawn(instance, network_info=network_info,
-                                     block_device_info=block_device_info,
-                                     admin_password=admin_password)
+            return self.driver.spawn(
+                instance,
+                network_info=network_info,
+                block_device_info=block_device_info,
+                admin_password=admin_password,
+            )
         except exception.NovaException:
             raise
         except Exception as exc:
-            LOG.exception('Spawn of %s on %s failed', instance['uuid'],
-                          self.host)
+            LOG.exception(
+                'Spawn of %s on %s failed', instance['uuid'], self.host
+            )
             raise exception.InstanceDeployFailure(
-                reason='%s: %s' % (type(exc).__name__, exc)) from exc
+                reason='%s: %s' % (type(exc).__name__, exc)
+            ) from exc
 
-    def spawn_and_report(self, context, instance, network_info,
-                         block_device_info, workflow_id, generation,
-                         task_name, token, admin_password=None):
+    def spawn_and_report(
+        self,
+        context,
+        instance,
+        network_info,
+        block_device_info,
+        workflow_id,
+        generation,
+        task_name,
+        token,
+        admin_password=None,
+    ):
         """Spawn, then report the outcome to the conductors (a cast).
 
         The conductor's step waits with no thread for this report; the
@@ -175,17 +204,27 @@ class ComputeManager:
                 if reverted:
                     raise exception.InstanceDeployFailure(
                         reason='the build step was reverted before its '
-                               'spawn reached %s' % self.host)
-                result = self.spawn(context, instance, network_info,
-                                    block_device_info,
-                                    workflow_id=workflow_id,
-                                    generation=generation,
-                                    admin_password=admin_password)
+                        'spawn reached %s' % self.host
+                    )
+                result = self.spawn(
+                    context,
+                    instance,
+                    network_info,
+                    block_device_info,
+                    workflow_id=workflow_id,
+                    generation=generation,
+                    admin_password=admin_password,
+                )
         except Exception as exc:
             failure = orc.Failure.from_exception(exc).to_dict()
         conductor_rpcapi.ConductorAPI().task_complete(
-            context, workflow_id, task_name, token, result=result,
-            failure=failure)
+            context,
+            workflow_id,
+            task_name,
+            token,
+            result=result,
+            failure=failure,
+        )
 
     def destroy(self, context, instance, workflow_id=None, generation=None):
         """Remove the instance from this host (idempotent)."""
@@ -193,8 +232,9 @@ class ComputeManager:
         with self._instance_lock(instance['uuid']):
             if workflow_id is not None:
                 with self._tombstones_lock:
-                    self._tombstones[(instance['uuid'], workflow_id,
-                                      generation)] = True
+                    self._tombstones[
+                        (instance['uuid'], workflow_id, generation)
+                    ] = True
                     while len(self._tombstones) > _TOMBSTONES:
                         self._tombstones.popitem(last=False)
             self.driver.destroy(instance)
@@ -203,21 +243,36 @@ class ComputeManager:
         """An in-process lock of one instance on this host."""
         return lockutils.lock('compute-%s-%s' % (self.host, instance_uuid))
 
-    def prepare_block_devices(self, context, instance, block_device_mappings,
-                              workflow_id=None, generation=None):
+    def prepare_block_devices(
+        self,
+        context,
+        instance,
+        block_device_mappings,
+        workflow_id=None,
+        generation=None,
+    ):
         """Create the local disks; return the block_device_info for spawn."""
-        self._check_generation(context, workflow_id, generation,
-                               'prepare_block_devices')
-        info = self.driver.prepare_block_devices(instance,
-                                                 block_device_mappings)
+        self._check_generation(
+            context, workflow_id, generation, 'prepare_block_devices'
+        )
+        info = self.driver.prepare_block_devices(
+            instance, block_device_mappings
+        )
         block_device_db.set_host(context, instance['uuid'], self.host)
         return info
 
-    def cleanup_block_devices(self, context, instance, block_device_mappings,
-                              workflow_id=None, generation=None):
+    def cleanup_block_devices(
+        self,
+        context,
+        instance,
+        block_device_mappings,
+        workflow_id=None,
+        generation=None,
+    ):
         """Remove the local disks prepare_block_devices made (idempotent)."""
-        self._check_generation(context, workflow_id, generation,
-                               'cleanup_block_devices')
+        self._check_generation(
+            context, workflow_id, generation, 'cleanup_block_devices'
+        )
         self.driver.cleanup_block_devices(instance, block_device_mappings)
 
     def power_on(self, context, instance, workflow_id=None, generation=None):
@@ -225,8 +280,7 @@ class ComputeManager:
         self._check_generation(context, workflow_id, generation, 'power_on')
         return self.driver.power_on(instance)
 
-    def power_off(self, context, instance, workflow_id=None,
-                  generation=None):
+    def power_off(self, context, instance, workflow_id=None, generation=None):
         """Stop the instance; return its info dict."""
         self._check_generation(context, workflow_id, generation, 'power_off')
         return self.driver.power_off(instance)

@@ -41,7 +41,8 @@ class ComputeAPI:
         if self._client is None:
             self._client = rpc.get_client(
                 messaging.Target(topic=TOPIC, version=self.VERSION),
-                version_cap=self.VERSION_CAP)
+                version_cap=self.VERSION_CAP,
+            )
         return self._client
 
     def can_send_version(self, version):
@@ -51,69 +52,136 @@ class ComputeAPI:
     def _prepare(self, host, version='1.0'):
         return self.client.prepare(server=host, version=version)
 
-    def spawn(self, ctxt, host, instance, network_info, block_device_info,
-              workflow_id, generation, admin_password=None):
+    def spawn(
+        self,
+        ctxt,
+        host,
+        instance,
+        network_info,
+        block_device_info,
+        workflow_id,
+        generation,
+        admin_password=None,
+    ):
         """Boot ``instance`` on ``host``; return its info dict."""
         return self.client.prepare(
-            server=host, timeout=CONF.conductor.spawn_timeout).call(
-            ctxt, 'spawn', instance=instance, network_info=network_info,
-            block_device_info=block_device_info, workflow_id=workflow_id,
-            generation=generation, admin_password=admin_password)
+            server=host, timeout=CONF.conductor.spawn_timeout
+        ).call(
+            ctxt,
+            'spawn',
+            instance=instance,
+            network_info=network_info,
+            block_device_info=block_device_info,
+            workflow_id=workflow_id,
+            generation=generation,
+            admin_password=admin_password,
+        )
 
-    def spawn_and_report(self, ctxt, host, instance, network_info,
-                         block_device_info, workflow_id, generation,
-                         task_name, token, admin_password=None):
+    def spawn_and_report(
+        self,
+        ctxt,
+        host,
+        instance,
+        network_info,
+        block_device_info,
+        workflow_id,
+        generation,
+        task_name,
+        token,
+        admin_password=None,
+    ):
         """Boot ``instance`` on ``host`` without waiting for it.
 
         The host casts ``task_complete(workflow_id, task_name, token,
         result | failure)`` to the conductors when the spawn ends.
         """
         self._prepare(host, version='1.1').cast(
-            ctxt, 'spawn_and_report', instance=instance,
-            network_info=network_info, block_device_info=block_device_info,
-            workflow_id=workflow_id, generation=generation,
-            task_name=task_name, token=token,
-            admin_password=admin_password)
+            ctxt,
+            'spawn_and_report',
+            instance=instance,
+            network_info=network_info,
+            block_device_info=block_device_info,
+            workflow_id=workflow_id,
+            generation=generation,
+            task_name=task_name,
+            token=token,
+            admin_password=admin_password,
+        )
 
     def destroy(self, ctxt, host, instance, workflow_id, generation):
         """Remove ``instance`` from ``host`` (idempotent)."""
         return self._prepare(host).call(
-            ctxt, 'destroy', instance=instance, workflow_id=workflow_id,
-            generation=generation)
+            ctxt,
+            'destroy',
+            instance=instance,
+            workflow_id=workflow_id,
+            generation=generation,
+        )
 
-    def prepare_block_devices(self, ctxt, host, instance,
-                              block_device_mappings, workflow_id,
-                              generation):
+    def prepare_block_devices(
+        self,
+        ctxt,
+        host,
+        instance,
+        block_device_mappings,
+        workflow_id,
+        generation,
+    ):
         """Create the local disks on ``host``; return block_device_info."""
         return self._prepare(host).call(
-            ctxt, 'prepare_block_devices', instance=instance,
+            ctxt,
+            'prepare_block_devices',
+            instance=instance,
             block_device_mappings=block_device_mappings,
-            workflow_id=workflow_id, generation=generation)
+            workflow_id=workflow_id,
+            generation=generation,
+        )
 
-    def cleanup_block_devices(self, ctxt, host, instance,
-                              block_device_mappings, workflow_id,
-                              generation):
+    def cleanup_block_devices(
+        self,
+        ctxt,
+        host,
+        instance,
+        block_device_mappings,
+        workflow_id,
+        generation,
+    ):
         """Remove the local disks from ``host`` (idempotent)."""
         return self._prepare(host).call(
-            ctxt, 'cleanup_block_devices', instance=instance,
+            ctxt,
+            'cleanup_block_devices',
+            instance=instance,
             block_device_mappings=block_device_mappings,
-            workflow_id=workflow_id, generation=generation)
+            workflow_id=workflow_id,
+            generation=generation,
+        )
 
-    def power_on(self, ctxt, host, instance, workflow_id=None,
-                 generation=None):
+    def power_on(
+        self, ctxt, host, instance, workflow_id=None, generation=None
+    ):
         """Start ``instance``; return its info dict."""
         return self._prepare(host).call(
-            ctxt, 'power_on', instance=instance, workflow_id=workflow_id,
-            generation=generation)
+            ctxt,
+            'power_on',
+            instance=instance,
+            workflow_id=workflow_id,
+            generation=generation,
+        )
 
-    def power_off(self, ctxt, host, instance, workflow_id=None,
-                  generation=None):
+    def power_off(
+        self, ctxt, host, instance, workflow_id=None, generation=None
+    ):
         """Stop ``instance``; return its info dict."""
         return self._prepare(host).call(
-            ctxt, 'power_off', instance=instance, workflow_id=workflow_id,
-            generation=generation)
+            ctxt,
+            'power_off',
+            instance=instance,
+            workflow_id=workflow_id,
+            generation=generation,
+        )
 
     def get_info(self, ctxt, host, instance_uuid):
         """Power state of ``instance_uuid`` on ``host``."""
-        return self._prepare(host).call(ctxt, 'get_info',
-                                        instance_uuid=instance_uuid)
+        return self._prepare(host).call(
+            ctxt, 'get_info', instance_uuid=instance_uuid
+        )

@@ -58,11 +58,15 @@ class ComputeTaskAPI:
     # -- build -------------------------------------------------------------
     @db_api.context_manager.writer
     def create_build_workflows(
-            self, context: nova_context.RequestContext,
-            actions: dict[str, int], flavor: dict, image: dict,
-            requested_networks: str | list[dict],
-            availability_zone: str | None,
-            admin_password: str | None = None) -> list[str]:
+        self,
+        context: nova_context.RequestContext,
+        actions: dict[str, int],
+        flavor: dict,
+        image: dict,
+        requested_networks: str | list[dict],
+        availability_zone: str | None,
+        admin_password: str | None = None,
+    ) -> list[str]:
         """Write one build_instance workflow per new instance.
 
         :param actions: ``{instance_uuid: action_id}``, the 'create'
@@ -84,30 +88,42 @@ class ComputeTaskAPI:
         for instance_uuid, action_id in actions.items():
             store = build_instance.make_store(
                 context=_workflow_context(context),
-                instance_uuid=instance_uuid, action_id=action_id,
-                flavor=flavor, image=image,
+                instance_uuid=instance_uuid,
+                action_id=action_id,
+                flavor=flavor,
+                image=image,
                 requested_networks=requested_networks,
                 availability_zone=availability_zone,
-                max_attempts=CONF.scheduler.max_attempts)
+                max_attempts=CONF.scheduler.max_attempts,
+            )
             if admin_password:
                 store['admin_password'] = admin_password
-            workflow_ids.append(orc.Engine.create(
-                build_instance.FACTORY, store=store, backend=backend,
-                connection=connection, secret=secret,
-                name=build_instance.NAME,
-                target=('instance', instance_uuid),
-                request_id=context.request_id,
-                project_id=context.project_id, user_id=context.user_id))
+            workflow_ids.append(
+                orc.Engine.create(
+                    build_instance.FACTORY,
+                    store=store,
+                    backend=backend,
+                    connection=connection,
+                    secret=secret,
+                    name=build_instance.NAME,
+                    target=('instance', instance_uuid),
+                    request_id=context.request_id,
+                    project_id=context.project_id,
+                    user_id=context.user_id,
+                )
+            )
         return workflow_ids
 
-    def build_instances(self, context: nova_context.RequestContext,
-                        workflow_ids: list[str]) -> None:
+    def build_instances(
+        self, context: nova_context.RequestContext, workflow_ids: list[str]
+    ) -> None:
         """Wake a conductor for committed build_instance workflows."""
         self.conductor_rpcapi.build_instances(context, workflow_ids)
 
     # -- delete ------------------------------------------------------------
-    def abort_for_delete(self, context: nova_context.RequestContext,
-                         instance_uuid: str) -> str | None:
+    def abort_for_delete(
+        self, context: nova_context.RequestContext, instance_uuid: str
+    ) -> str | None:
         """Ask the instance's workflows in flight to abort before a delete.
 
         Each one reverts at its next step boundary; the delete_instance
@@ -126,8 +142,12 @@ class ComputeTaskAPI:
         return None
 
     @db_api.context_manager.writer
-    def create_delete_workflow(self, context: nova_context.RequestContext,
-                               instance_uuid: str, action_id: int) -> str:
+    def create_delete_workflow(
+        self,
+        context: nova_context.RequestContext,
+        instance_uuid: str,
+        action_id: int,
+    ) -> str:
         """Write the delete_instance workflow of an instance; return its id.
 
         :param action_id: the instance's 'delete' action.
@@ -136,14 +156,20 @@ class ComputeTaskAPI:
             delete_instance.FACTORY,
             store=delete_instance.make_store(
                 context=_workflow_context(context),
-                instance_uuid=instance_uuid, action_id=action_id),
+                instance_uuid=instance_uuid,
+                action_id=action_id,
+            ),
             backend=workflows_db.get_backend(),
             connection=context.session.connection(),
-            name=delete_instance.NAME, target=('instance', instance_uuid),
-            request_id=context.request_id, project_id=context.project_id,
-            user_id=context.user_id)
+            name=delete_instance.NAME,
+            target=('instance', instance_uuid),
+            request_id=context.request_id,
+            project_id=context.project_id,
+            user_id=context.user_id,
+        )
 
-    def delete_instance(self, context: nova_context.RequestContext,
-                        workflow_id: str) -> None:
+    def delete_instance(
+        self, context: nova_context.RequestContext, workflow_id: str
+    ) -> None:
         """Wake a conductor for a committed delete_instance workflow."""
         self.conductor_rpcapi.delete_instance(context, workflow_id)

@@ -36,24 +36,34 @@ class InstanceWorkflowListener:
 
     def __call__(self, event):
         if event.kind == 'workflow':
-            if (self.instance_uuid and
-                    event.state in orc.states.WORKFLOW_TERMINAL):
+            if (
+                self.instance_uuid
+                and event.state in orc.states.WORKFLOW_TERMINAL
+            ):
                 delete_instance.workflow_ended(
-                    self.context, self.instance_uuid, event.name)
+                    self.context, self.instance_uuid, event.name
+                )
             return
         if event.kind != 'task' or event.name not in self.step_names:
             return
         name = EVENT_PREFIX + event.name
         if event.state == orc.states.RUNNING:
-            actions_db.event_start(self.context, self.action_id, name,
-                                   host=CONF.host)
+            actions_db.event_start(
+                self.context, self.action_id, name, host=CONF.host
+            )
         elif event.state == orc.states.SUCCESS:
-            actions_db.event_finish(self.context, self.action_id, name,
-                                    'Success')
+            actions_db.event_finish(
+                self.context, self.action_id, name, 'Success'
+            )
         elif event.state == orc.states.FAILURE:
             traceback = event.failure.traceback if event.failure else None
-            actions_db.event_finish(self.context, self.action_id, name,
-                                    'Error', traceback=traceback)
+            actions_db.event_finish(
+                self.context,
+                self.action_id,
+                name,
+                'Error',
+                traceback=traceback,
+            )
 
 
 def recorder_for(store, step_names):
@@ -61,5 +71,8 @@ def recorder_for(store, step_names):
     if not store.get('action_id') or not store.get('context'):
         return None
     return InstanceWorkflowListener(
-        store['context'], store['action_id'], step_names,
-        instance_uuid=store.get('instance_uuid'))
+        store['context'],
+        store['action_id'],
+        step_names,
+        instance_uuid=store.get('instance_uuid'),
+    )

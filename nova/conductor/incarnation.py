@@ -52,15 +52,18 @@ _PID_RE = re.compile(r'^[1-9][0-9]{0,9}$')
 _NONCE_RE = re.compile(r'^[0-9a-f]{8,32}$')
 
 
-class OwnerName(collections.namedtuple('OwnerName',
-                                       'host boot_id pid nonce')):
+class OwnerName(collections.namedtuple('OwnerName', 'host boot_id pid nonce')):
     """A parsed owner name; ``boot_id`` is None when it was unknown."""
 
     __slots__ = ()
 
     def __str__(self):
-        return '%s:%s:%d:%s' % (self.host, self.boot_id or NO_BOOT_ID,
-                                self.pid, self.nonce)
+        return '%s:%s:%d:%s' % (
+            self.host,
+            self.boot_id or NO_BOOT_ID,
+            self.pid,
+            self.nonce,
+        )
 
 
 @functools.cache
@@ -87,10 +90,13 @@ def new_owner_name(host: str) -> str:
     if excess > 0:
         name = name._replace(boot_id=None)
         excess = len(str(name)) - MAX_OWNER_LENGTH
-        name = name._replace(host=host[:len(host) - excess])
-        LOG.warning('Host name %r is too long for a provable workflow '
-                    'owner name; after a crash its workflows wait for '
-                    'their leases to expire', host)
+        name = name._replace(host=host[: len(host) - excess])
+        LOG.warning(
+            'Host name %r is too long for a provable workflow '
+            'owner name; after a crash its workflows wait for '
+            'their leases to expire',
+            host,
+        )
     return str(name)
 
 
@@ -107,8 +113,9 @@ def parse_owner_name(owner: str) -> 'OwnerName | None':
         return None
     if boot != NO_BOOT_ID and not _BOOT_ID_RE.match(boot):
         return None
-    return OwnerName(host, None if boot == NO_BOOT_ID else boot, int(pid),
-                     nonce)
+    return OwnerName(
+        host, None if boot == NO_BOOT_ID else boot, int(pid), nonce
+    )
 
 
 # -- owners alive in this process ------------------------------------------
@@ -156,8 +163,7 @@ def death_proof(owner: str, host: str) -> 'str | None':
     """
     me = boot_id()
     name = parse_owner_name(owner)
-    if me is None or name is None or name.host != host or \
-            name.boot_id != me:
+    if me is None or name is None or name.host != host or name.boot_id != me:
         return None
     if name.pid == os.getpid():
         # This process, yet not one of its live runners: an earlier
@@ -190,7 +196,12 @@ def free_dead_owners(backend, host: str) -> dict:
             continue
         count = backend.free_owned_by(owner)
         if count:
-            LOG.info('Freed %d workflow(s) of %s, a dead incarnation of '
-                     'this conductor: %s', count, owner, reason)
+            LOG.info(
+                'Freed %d workflow(s) of %s, a dead incarnation of '
+                'this conductor: %s',
+                count,
+                owner,
+                reason,
+            )
             freed[owner] = count
     return freed

@@ -45,10 +45,12 @@ class ConductorManager:
         for workflow_id in workflow_ids:
             self.runner.submit(workflow_id)
 
-    def task_complete(self, context, workflow_id, task_name, token,
-                      result=None, failure=None):
-        self.runner.complete(workflow_id, task_name, token, result=result,
-                             failure=failure)
+    def task_complete(
+        self, context, workflow_id, task_name, token, result=None, failure=None
+    ):
+        self.runner.complete(
+            workflow_id, task_name, token, result=result, failure=failure
+        )
 
     def periodic_tasks(self):
         opts = CONF.orchestration
@@ -78,12 +80,18 @@ class ConductorManager:
         """
         handed_back = self.runner.stop()
         if handed_back:
-            LOG.info('Conductor %s handed back %d workflow(s)', self.owner,
-                     len(handed_back))
+            LOG.info(
+                'Conductor %s handed back %d workflow(s)',
+                self.owner,
+                len(handed_back),
+            )
             try:
                 rpcapi.ConductorAPI().resume_workflows(
-                    context.get_admin_context(), handed_back)
+                    context.get_admin_context(), handed_back
+                )
             except Exception:
-                LOG.warning('Could not wake another conductor; sweepers '
-                            'will adopt %s', ', '.join(handed_back),
-                            exc_info=True)
+                LOG.warning(
+                    'Could not wake another conductor; sweepers will adopt %s',
+                    ', '.join(handed_back),
+                    exc_info=True,
+                )

@@ -26,31 +26,41 @@ class ConductorAPI:
     VERSION = '1.1'
 
     def __init__(self):
-        target = messaging.Target(topic=CONF.conductor.topic,
-                                  version=self.VERSION)
+        target = messaging.Target(
+            topic=CONF.conductor.topic, version=self.VERSION
+        )
         self.client = rpc.get_client(target)
 
     def build_instances(self, context, workflow_ids):
-        self.client.prepare().cast(context, 'build_instances',
-                                   workflow_ids=list(workflow_ids))
+        self.client.prepare().cast(
+            context, 'build_instances', workflow_ids=list(workflow_ids)
+        )
 
     def delete_instance(self, context, workflow_id):
-        self.client.prepare().cast(context, 'delete_instance',
-                                   workflow_id=workflow_id)
+        self.client.prepare().cast(
+            context, 'delete_instance', workflow_id=workflow_id
+        )
 
     def resume_workflows(self, context, workflow_ids):
         """Wake a conductor for workflows handed back or freed."""
-        self.client.prepare().cast(context, 'resume_workflows',
-                                   workflow_ids=list(workflow_ids))
+        self.client.prepare().cast(
+            context, 'resume_workflows', workflow_ids=list(workflow_ids)
+        )
 
-    def task_complete(self, context, workflow_id, task_name, token,
-                      result=None, failure=None):
+    def task_complete(
+        self, context, workflow_id, task_name, token, result=None, failure=None
+    ):
         """Report the end of a step that a remote service ran (1.1).
 
         ``failure`` is a nova.orchestration Failure as a dict. Whichever
         conductor receives it records it and continues the workflow.
         """
         self.client.prepare(version='1.1').cast(
-            context, 'task_complete', workflow_id=workflow_id,
-            task_name=task_name, token=token, result=result,
-            failure=failure)
+            context,
+            'task_complete',
+            workflow_id=workflow_id,
+            task_name=task_name,
+            token=token,
+            result=result,
+            failure=failure,
+        )

@@ -36,8 +36,9 @@ _COMPLETION_RETRY_INTERVAL = 0.05
 #: Most workflows one sweep adopts (more wait for the next sweep).
 SWEEP_LIMIT = 100
 
-WORKFLOWS = {module.NAME: module
-             for module in (build_instance, delete_instance)}
+WORKFLOWS = {
+    module.NAME: module for module in (build_instance, delete_instance)
+}
 
 
 def new_owner_name(host=None):
@@ -55,7 +56,8 @@ class WorkflowRunner:
         # a dead incarnation that had the same pid.
         incarnation.register(self.owner)
         self._pool = futurist.ThreadPoolExecutor(
-            max_workers=CONF.orchestration.max_workers)
+            max_workers=CONF.orchestration.max_workers
+        )
         self._lock = threading.Lock()
         self._active = set()
         self._engines = {}
@@ -83,8 +85,9 @@ class WorkflowRunner:
         try:
             self._run_workflow(workflow_id)
         except Exception:
-            LOG.exception('Workflow %s: unexpected error in the conductor',
-                          workflow_id)
+            LOG.exception(
+                'Workflow %s: unexpected error in the conductor', workflow_id
+            )
         finally:
             with self._lock:
                 self._active.discard(workflow_id)
@@ -113,9 +116,13 @@ class WorkflowRunner:
             return
         row, store, listeners = loaded
         try:
-            engine = orc.Engine.load(workflow_id, self.backend,
-                                     owner=self.owner, listeners=listeners,
-                                     policy=workflows_db.engine_policy())
+            engine = orc.Engine.load(
+                workflow_id,
+                self.backend,
+                owner=self.owner,
+                listeners=listeners,
+                policy=workflows_db.engine_policy(),
+            )
         except orc.OwnershipLost as exc:
             LOG.debug('Workflow %s not claimed: %s', workflow_id, exc)
             return
@@ -125,22 +132,23 @@ class WorkflowRunner:
             return
         self._drive(engine, row, store)
 
-    def complete(self, workflow_id, task_name, token, result=None,
-                 failure=None):
+    def complete(
+        self, workflow_id, task_name, token, result=None, failure=None
+    ):
         """Record the end of a remote step and continue its workflow."""
-        self._pool.submit(self._complete, workflow_id, task_name, token,
-                          result, failure)
+        self._pool.submit(
+            self._complete, workflow_id, task_name, token, result, failure
+        )
 
     def _complete(self, workflow_id, task_name, token, result, failure):
         try:
-            self._complete_step(workflow_id, task_name, token, result,
-                                failure)
+            self._complete_step(workflow_id, task_name, token, result, failure)
         except Exception:
-            LOG.exception('Workflow %s: completion of %s failed',
-                          workflow_id, task_name)
+            LOG.exception(
+                'Workflow %s: completion of %s failed', workflow_id, task_name
+            )
 
-    def _complete_step(self, workflow_id, task_name, token, result,
-                       failure):
+    def _complete_step(self, workflow_id, task_name, token, result, failure):
         loaded = self._load(workflow_id)
         if loaded is None:
             return
@@ -151,37 +159,60 @@ class WorkflowRunner:
         while True:
             try:
                 engine = orc.Engine.complete(
-                    workflow_id, task_name, token, self.backend,
-                    result=result, failure=failure, owner=self.owner,
-                    run=False, listeners=listeners,
-                    policy=workflows_db.engine_policy())
+                    workflow_id,
+                    task_name,
+                    token,
+                    self.backend,
+                    result=result,
+                    failure=failure,
+                    owner=self.owner,
+                    run=False,
+                    listeners=listeners,
+                    policy=workflows_db.engine_policy(),
+                )
             except orc.WorkflowFailed as exc:
                 self._mark_target_error(row, store, exc)
                 return
             if engine is not None:
                 self._drive(engine, row, store)
                 return
-            if not orc.Engine.waits_for(workflow_id, task_name, token,
-                                        self.backend):
-                LOG.info('Workflow %s: completion of %s (token %s) is '
-                         'stale; ignored', workflow_id, task_name, token)
+            if not orc.Engine.waits_for(
+                workflow_id, task_name, token, self.backend
+            ):
+                LOG.info(
+                    'Workflow %s: completion of %s (token %s) is '
+                    'stale; ignored',
+                    workflow_id,
+                    task_name,
+                    token,
+                )
                 return
             # Still wanted: another conductor holds the workflow right now
             # (perhaps recording a sibling's completion). Try again.
             if time.monotonic() > deadline:
                 current = self.backend.get_workflow(workflow_id)
-                LOG.warning('Workflow %s: still owned by %s; the completion '
-                            'of %s is dropped and its timeout will decide',
-                            workflow_id, current['owner'], task_name)
+                LOG.warning(
+                    'Workflow %s: still owned by %s; the completion '
+                    'of %s is dropped and its timeout will decide',
+                    workflow_id,
+                    current['owner'],
+                    task_name,
+                )
                 return
             time.sleep(_COMPLETION_RETRY_INTERVAL)
 
     def _drive(self, engine, row, store):
         """Run a claimed engine until it finishes, waits or is stopped."""
         workflow_id = engine.workflow_id
-        LOG.info('Workflow %s (%s of %s %s) claimed by %s, generation %s',
-                 workflow_id, row['name'], row['target_type'],
-                 row['target_id'], self.owner, engine.generation)
+        LOG.info(
+            'Workflow %s (%s of %s %s) claimed by %s, generation %s',
+            workflow_id,
+            row['name'],
+            row['target_type'],
+            row['target_id'],
+            self.owner,
+            engine.generation,
+        )
         with self._lock:
             self._engines[workflow_id] = engine
             if self._stopping:
@@ -192,26 +223,32 @@ class WorkflowRunner:
                 with self._lock:
                     self._handed_back.append(workflow_id)
             elif engine.waiting:
-                LOG.info('Workflow %s waits, with no thread, for %s',
-                         workflow_id, ', '.join(sorted(engine.waiting)))
+                LOG.info(
+                    'Workflow %s waits, with no thread, for %s',
+                    workflow_id,
+                    ', '.join(sorted(engine.waiting)),
+                )
             else:
-                LOG.info('Workflow %s finished: %s', workflow_id,
-                         engine.state)
+                LOG.info('Workflow %s finished: %s', workflow_id, engine.state)
         except orc.WorkflowFailed as exc:
             LOG.info('Workflow %s ended %s: %s', workflow_id, exc.state, exc)
             if exc.state == orc.states.FAILED:
                 self._mark_target_error(row, store, exc)
         except orc.OwnershipLost:
-            LOG.warning('Workflow %s was adopted by another conductor; '
-                        'this one stopped without further side effects',
-                        workflow_id)
+            LOG.warning(
+                'Workflow %s was adopted by another conductor; '
+                'this one stopped without further side effects',
+                workflow_id,
+            )
         except Exception:
             # The engine died (e.g. its writes kept failing). Free the
             # workflow so a sweeper adopts it now rather than when its
             # lease runs out. Freeing bumps the generation, fencing off
             # anything still running.
-            LOG.exception('Workflow %s: engine failed; releasing it for '
-                          'adoption', workflow_id)
+            LOG.exception(
+                'Workflow %s: engine failed; releasing it for adoption',
+                workflow_id,
+            )
             self._free(workflow_id, engine.generation)
         finally:
             with self._lock:
@@ -226,8 +263,11 @@ class WorkflowRunner:
         try:
             self.backend.free(workflow_id, generation)
         except Exception:
-            LOG.exception('Workflow %s could not be released; it is '
-                          'adopted once this conductor stops', workflow_id)
+            LOG.exception(
+                'Workflow %s could not be released; it is '
+                'adopted once this conductor stops',
+                workflow_id,
+            )
 
     def _mark_target_error(self, row, store, exc):
         """A workflow needing an operator leaves its instance in ERROR."""
@@ -235,9 +275,11 @@ class WorkflowRunner:
             return
         ctxt = base.request_context(store['context'])
         uuid = row['target_id']
-        message = ('%s workflow %s failed and needs an operator: '
-                   'nova-manage workflow show %s' % (row['name'], row['id'],
-                                                     row['id']))
+        message = (
+            '%s workflow %s failed and needs an operator: '
+            'nova-manage workflow show %s'
+            % (row['name'], row['id'], row['id'])
+        )
         try:
             base.set_error(ctxt, uuid, 500, message, str(exc))
         except exception.InstanceNotFound:
@@ -252,9 +294,9 @@ class WorkflowRunner:
         a sweeper adopts it)."""
         with self._lock:
             running = list(self._engines)
-        return self.backend.extend_leases(self.owner,
-                                          CONF.orchestration.lease_seconds,
-                                          workflow_ids=running)
+        return self.backend.extend_leases(
+            self.owner, CONF.orchestration.lease_seconds, workflow_ids=running
+        )
 
     def recover(self):
         """The first sweep of a starting conductor: free what this
@@ -276,19 +318,28 @@ class WorkflowRunner:
         freed = incarnation.free_dead_owners(self.backend, me.host)
         total = sum(freed.values())
         if total:
-            LOG.info('Conductor %s adopts now the %d workflow(s) its dead '
-                     'previous incarnation(s) %s held', self.owner, total,
-                     ', '.join(sorted(freed)))
+            LOG.info(
+                'Conductor %s adopts now the %d workflow(s) its dead '
+                'previous incarnation(s) %s held',
+                self.owner,
+                total,
+                ', '.join(sorted(freed)),
+            )
         return total
 
     def sweep(self, limit=SWEEP_LIMIT):
         """Adopt workflows nobody runs: lost casts and expired leases."""
         found = self.backend.find_adoptable(
-            CONF.orchestration.sweep_grace_seconds, limit=limit)
+            CONF.orchestration.sweep_grace_seconds, limit=limit
+        )
         adopted = [wid for wid in found if self.submit(wid)]
         if adopted:
-            LOG.info('Sweeper of %s adopting %d workflow(s): %s',
-                     self.owner, len(adopted), ', '.join(adopted))
+            LOG.info(
+                'Sweeper of %s adopting %d workflow(s): %s',
+                self.owner,
+                len(adopted),
+                ', '.join(adopted),
+            )
         return adopted
 
     def stop(self, wait=True):

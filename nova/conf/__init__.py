@@ -22,8 +22,19 @@ from nova.conf import scheduler
 
 CONF = cfg.CONF
 
-_MODULES = (default, all_, api, compute, conductor, database, fake_driver,
-            network, orchestration, quota, scheduler)
+_MODULES = (
+    default,
+    all_,
+    api,
+    compute,
+    conductor,
+    database,
+    fake_driver,
+    network,
+    orchestration,
+    quota,
+    scheduler,
+)
 
 for _module in _MODULES:
     _module.register_opts(CONF)

@@ -2,16 +2,21 @@
 
 from oslo_config import cfg
 
-all_group = cfg.OptGroup('all', title='nova-all options',
-                         help='Options of the embedded nova-all process, '
-                              'which runs every service in one process.')
+all_group = cfg.OptGroup(
+    'all',
+    title='nova-all options',
+    help='Options of the embedded nova-all process, '
+    'which runs every service in one process.',
+)
 
 ALL_OPTS = [
-    cfg.ListOpt('compute_hosts',
-                default=['compute1'],
-                help='Names of the fake compute hosts nova-all runs in '
-                     'its process. Each gets a nova-compute service and '
-                     'a compute node of [fake_driver] size.'),
+    cfg.ListOpt(
+        'compute_hosts',
+        default=['compute1'],
+        help='Names of the fake compute hosts nova-all runs in '
+        'its process. Each gets a nova-compute service and '
+        'a compute node of [fake_driver] size.',
+    ),
 ]
 
 

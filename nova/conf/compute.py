@@ -2,18 +2,26 @@
 
 from oslo_config import cfg
 
-compute_group = cfg.OptGroup('compute', title='Compute options',
-                             help='Options of the nova-compute service.')
+compute_group = cfg.OptGroup(
+    'compute',
+    title='Compute options',
+    help='Options of the nova-compute service.',
+)
 
 COMPUTE_OPTS = [
-    cfg.StrOpt('compute_driver',
-               default='fake.FakeDriver',
-               help='Virt driver nova-compute loads, as '
-                    '<module under nova.virt>.<class>.'),
-    cfg.IntOpt('resource_report_interval',
-               default=60, min=1,
-               help='Seconds between two reports of a host\'s capacity '
-                    'into the compute_nodes table.'),
+    cfg.StrOpt(
+        'compute_driver',
+        default='fake.FakeDriver',
+        help='Virt driver nova-compute loads, as '
+        '<module under nova.virt>.<class>.',
+    ),
+    cfg.IntOpt(
+        'resource_report_interval',
+        default=60,
+        min=1,
+        help='Seconds between two reports of a host\'s capacity '
+        'into the compute_nodes table.',
+    ),
 ]
 
 

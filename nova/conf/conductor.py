@@ -2,34 +2,52 @@
 
 from oslo_config import cfg
 
-conductor_group = cfg.OptGroup('conductor', title='Conductor options',
-                               help='Options of the nova-conductor '
-                                    'service, which runs workflows.')
+conductor_group = cfg.OptGroup(
+    'conductor',
+    title='Conductor options',
+    help='Options of the nova-conductor service, which runs workflows.',
+)
 
 CONDUCTOR_OPTS = [
-    cfg.StrOpt('topic',
-               default='conductor',
-               help='RPC topic all conductors share.'),
-    cfg.IntOpt('workers',
-               default=1, min=1,
-               help='Number of nova-conductor worker processes per host. '
-                    'Each is a separate workflow owner.'),
-    cfg.StrOpt('spawn_mode',
-               default='call',
-               choices=[('call', 'the spawn step waits for the compute '
-                                 'host\'s answer on an RPC call'),
-                        ('report', 'the spawn step casts to the compute '
-                                   'host and the workflow waits with no '
-                                   'thread until the host reports back '
-                                   '(task_complete); a report lost with '
-                                   'its message (e.g. RabbitMQ restarted '
-                                   'with non-durable queues) fails the '
-                                   'build at spawn_timeout')],
-               help='How a conductor waits for a spawn.'),
-    cfg.IntOpt('spawn_timeout',
-               default=600, min=1,
-               help='Seconds a spawn may take before the build step fails '
-                    'and is reverted.'),
+    cfg.StrOpt(
+        'topic', default='conductor', help='RPC topic all conductors share.'
+    ),
+    cfg.IntOpt(
+        'workers',
+        default=1,
+        min=1,
+        help='Number of nova-conductor worker processes per host. '
+        'Each is a separate workflow owner.',
+    ),
+    cfg.StrOpt(
+        'spawn_mode',
+        default='call',
+        choices=[
+            (
+                'call',
+                'the spawn step waits for the compute '
+                'host\'s answer on an RPC call',
+            ),
+            (
+                'report',
+                'the spawn step casts to the compute '
+                'host and the workflow waits with no '
+                'thread until the host reports back '
+                '(task_complete); a report lost with '
+                'its message (e.g. RabbitMQ restarted '
+                'with non-durable queues) fails the '
+                'build at spawn_timeout',
+            ),
+        ],
+        help='How a conductor waits for a spawn.',
+    ),
+    cfg.IntOpt(
+        'spawn_timeout',
+        default=600,
+        min=1,
+        help='Seconds a spawn may take before the build step fails '
+        'and is reverted.',
+    ),
 ]
 
 

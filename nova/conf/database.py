@@ -12,8 +12,9 @@ _DEFAULT_SQL_CONNECTION = 'sqlite:///$state_path/nova.sqlite'
 
 def set_defaults():
     """Set nova's default on oslo.db's options (also for the sample)."""
-    cfg.set_defaults(oslo_db_options.database_opts,
-                     connection=_DEFAULT_SQL_CONNECTION)
+    cfg.set_defaults(
+        oslo_db_options.database_opts, connection=_DEFAULT_SQL_CONNECTION
+    )
 
 
 def register_opts(conf):

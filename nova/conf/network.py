@@ -2,21 +2,32 @@
 
 from oslo_config import cfg
 
-network_group = cfg.OptGroup('network', title='Network options',
-                             help='The default private network that '
-                                  '"nova-manage db sync" creates.')
+network_group = cfg.OptGroup(
+    'network',
+    title='Network options',
+    help='The default private network that "nova-manage db sync" creates.',
+)
 
 NETWORK_OPTS = [
-    cfg.StrOpt('default_network_label', default='private',
-               help='Label of the default network; servers list their '
-                    'addresses under it.'),
-    cfg.StrOpt('default_network_cidr', default='10.0.0.0/24',
-               help='IPv4 CIDR of the default network. The network, '
-                    'gateway (first host) and broadcast addresses are '
-                    'never handed out.'),
-    cfg.StrOpt('mac_prefix', default='fa:16:3e',
-               help='First three octets of the MAC addresses generated '
-                    'for fixed IPs.'),
+    cfg.StrOpt(
+        'default_network_label',
+        default='private',
+        help='Label of the default network; servers list their '
+        'addresses under it.',
+    ),
+    cfg.StrOpt(
+        'default_network_cidr',
+        default='10.0.0.0/24',
+        help='IPv4 CIDR of the default network. The network, '
+        'gateway (first host) and broadcast addresses are '
+        'never handed out.',
+    ),
+    cfg.StrOpt(
+        'mac_prefix',
+        default='fa:16:3e',
+        help='First three octets of the MAC addresses generated '
+        'for fixed IPs.',
+    ),
 ]
 
 

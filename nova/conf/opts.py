@@ -12,8 +12,18 @@ from nova.conf import orchestration
 from nova.conf import quota
 from nova.conf import scheduler
 
-_MODULES = (default, all_, api, compute, conductor, fake_driver, network,
-            orchestration, quota, scheduler)
+_MODULES = (
+    default,
+    all_,
+    api,
+    compute,
+    conductor,
+    fake_driver,
+    network,
+    orchestration,
+    quota,
+    scheduler,
+)
 
 
 def list_opts():

@@ -21,16 +21,28 @@ _MAX_MESSAGE = 255
 
 
 @db_api.context_manager.writer
-def action_start(context, instance_uuid, action, request_id=None,
-                 user_id=None, project_id=None):
+def action_start(
+    context,
+    instance_uuid,
+    action,
+    request_id=None,
+    user_id=None,
+    project_id=None,
+):
     """Record the start of ``action`` on an instance; return its id."""
     now = timeutils.utcnow()
-    result = context.session.connection().execute(_actions.insert().values(
-        action=action, instance_uuid=instance_uuid,
-        request_id=request_id or context.request_id,
-        user_id=user_id or context.user_id,
-        project_id=project_id or context.project_id,
-        start_time=now, created_at=now, updated_at=now))
+    result = context.session.connection().execute(
+        _actions.insert().values(
+            action=action,
+            instance_uuid=instance_uuid,
+            request_id=request_id or context.request_id,
+            user_id=user_id or context.user_id,
+            project_id=project_id or context.project_id,
+            start_time=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
     return result.inserted_primary_key[0]
 
 
@@ -38,9 +50,11 @@ def action_start(context, instance_uuid, action, request_id=None,
 def action_finish(context, action_id, message=None):
     """Set the finish time (and message, e.g. 'Error') of an action."""
     now = timeutils.utcnow()
-    context.session.connection().execute(_actions.update().where(
-        _actions.c.id == action_id).values(
-        finish_time=now, updated_at=now, message=message))
+    context.session.connection().execute(
+        _actions.update()
+        .where(_actions.c.id == action_id)
+        .values(finish_time=now, updated_at=now, message=message)
+    )
 
 
 @db_api.context_manager.writer
@@ -52,101 +66,159 @@ def event_start(context, action_id, event, host=None):
     """
     now = timeutils.utcnow()
     conn = context.session.connection()
-    open_row = conn.execute(sa.select(_events.c.id).where(
-        _events.c.action_id == action_id, _events.c.event == event,
-        _events.c.finish_time.is_(None))).first()
+    open_row = conn.execute(
+        sa.select(_events.c.id).where(
+            _events.c.action_id == action_id,
+            _events.c.event == event,
+            _events.c.finish_time.is_(None),
+        )
+    ).first()
     if open_row is not None:
-        conn.execute(_events.update().where(_events.c.id == open_row.id)
-                     .values(start_time=now, host=host, updated_at=now))
+        conn.execute(
+            _events.update()
+            .where(_events.c.id == open_row.id)
+            .values(start_time=now, host=host, updated_at=now)
+        )
         return open_row.id
-    return conn.execute(_events.insert().values(
-        action_id=action_id, event=event, start_time=now, host=host,
-        created_at=now, updated_at=now)).inserted_primary_key[0]
+    return conn.execute(
+        _events.insert().values(
+            action_id=action_id,
+            event=event,
+            start_time=now,
+            host=host,
+            created_at=now,
+            updated_at=now,
+        )
+    ).inserted_primary_key[0]
 
 
 @db_api.context_manager.writer
-def event_finish(context, action_id, event, result, traceback=None,
-                 host=None):
+def event_finish(context, action_id, event, result, traceback=None, host=None):
     """Finish the open event ``event`` with 'Success' or 'Error'."""
     now = timeutils.utcnow()
     conn = context.session.connection()
-    open_row = conn.execute(sa.select(_events.c.id).where(
-        _events.c.action_id == action_id, _events.c.event == event,
-        _events.c.finish_time.is_(None)).order_by(
-        _events.c.id.desc())).first()
-    values = dict(finish_time=now, result=result, traceback=traceback,
-                  updated_at=now)
+    open_row = conn.execute(
+        sa.select(_events.c.id)
+        .where(
+            _events.c.action_id == action_id,
+            _events.c.event == event,
+            _events.c.finish_time.is_(None),
+        )
+        .order_by(_events.c.id.desc())
+    ).first()
+    values = dict(
+        finish_time=now, result=result, traceback=traceback, updated_at=now
+    )
     if host:
         values['host'] = host
     if open_row is None:
-        conn.execute(_events.insert().values(
-            action_id=action_id, event=event, start_time=now,
-            created_at=now, **values))
+        conn.execute(
+            _events.insert().values(
+                action_id=action_id,
+                event=event,
+                start_time=now,
+                created_at=now,
+                **values,
+            )
+        )
     else:
-        conn.execute(_events.update().where(
-            _events.c.id == open_row.id).values(**values))
+        conn.execute(
+            _events.update()
+            .where(_events.c.id == open_row.id)
+            .values(**values)
+        )
 
 
 @db_api.context_manager.reader
 def action_get_by_request_id(context, instance_uuid, request_id):
     """The action of ``request_id`` on an instance, with its events."""
     conn = context.session.connection()
-    row = conn.execute(sa.select(_actions).where(
-        _actions.c.instance_uuid == instance_uuid,
-        _actions.c.request_id == request_id).order_by(
-        _actions.c.id.desc())).first()
+    row = conn.execute(
+        sa.select(_actions)
+        .where(
+            _actions.c.instance_uuid == instance_uuid,
+            _actions.c.request_id == request_id,
+        )
+        .order_by(_actions.c.id.desc())
+    ).first()
     if row is None:
         raise exception.InstanceActionNotFound(
-            request_id=request_id, instance_uuid=instance_uuid)
+            request_id=request_id, instance_uuid=instance_uuid
+        )
     action = dict(row._mapping)
-    action['events'] = [dict(event._mapping) for event in conn.execute(
-        sa.select(_events).where(_events.c.action_id == row.id).order_by(
-            _events.c.id))]
+    action['events'] = [
+        dict(event._mapping)
+        for event in conn.execute(
+            sa.select(_events)
+            .where(_events.c.action_id == row.id)
+            .order_by(_events.c.id)
+        )
+    ]
     return action
 
 
 @db_api.context_manager.reader
 def action_get_by_instance_and_name(context, instance_uuid, action):
     """The latest action named ``action`` on an instance, or None."""
-    row = context.session.connection().execute(sa.select(_actions).where(
-        _actions.c.instance_uuid == instance_uuid,
-        _actions.c.action == action).order_by(
-        _actions.c.id.desc())).first()
+    row = (
+        context.session.connection()
+        .execute(
+            sa.select(_actions)
+            .where(
+                _actions.c.instance_uuid == instance_uuid,
+                _actions.c.action == action,
+            )
+            .order_by(_actions.c.id.desc())
+        )
+        .first()
+    )
     return dict(row._mapping) if row is not None else None
 
 
 @db_api.context_manager.reader
-def actions_get(context, instance_uuid, limit=None, marker=None,
-                changes_since=None):
+def actions_get(
+    context, instance_uuid, limit=None, marker=None, changes_since=None
+):
     """Actions of an instance, newest first."""
     conn = context.session.connection()
     query = sa.select(_actions).where(
-        _actions.c.instance_uuid == instance_uuid)
+        _actions.c.instance_uuid == instance_uuid
+    )
     if changes_since is not None:
         query = query.where(_actions.c.updated_at >= changes_since)
     if marker is not None:
-        marker_row = conn.execute(sa.select(_actions.c.id).where(
-            _actions.c.instance_uuid == instance_uuid,
-            _actions.c.request_id == marker)).first()
+        marker_row = conn.execute(
+            sa.select(_actions.c.id).where(
+                _actions.c.instance_uuid == instance_uuid,
+                _actions.c.request_id == marker,
+            )
+        ).first()
         if marker_row is None:
             raise exception.MarkerNotFound(marker=marker)
         query = query.where(_actions.c.id < marker_row.id)
-    query = query.order_by(_actions.c.created_at.desc(),
-                           _actions.c.id.desc())
+    query = query.order_by(_actions.c.created_at.desc(), _actions.c.id.desc())
     if limit is not None:
         query = query.limit(limit)
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
 @db_api.context_manager.writer
-def fault_create(context, instance_uuid, code, message, details=None,
-                 host=None):
+def fault_create(
+    context, instance_uuid, code, message, details=None, host=None
+):
     """Record why an instance failed (the API shows the latest)."""
     now = timeutils.utcnow()
-    context.session.connection().execute(_faults.insert().values(
-        instance_uuid=instance_uuid, code=code,
-        message=(message or '')[:_MAX_MESSAGE], details=details, host=host,
-        created_at=now, updated_at=now))
+    context.session.connection().execute(
+        _faults.insert().values(
+            instance_uuid=instance_uuid,
+            code=code,
+            message=(message or '')[:_MAX_MESSAGE],
+            details=details,
+            host=host,
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 @db_api.context_manager.reader
@@ -154,7 +226,9 @@ def fault_get_latest(context, instance_uuids):
     """{instance_uuid: latest fault dict} for the given instances."""
     if not instance_uuids:
         return {}
-    rows = context.session.connection().execute(sa.select(_faults).where(
-        _faults.c.instance_uuid.in_(list(instance_uuids))).order_by(
-        _faults.c.id))
+    rows = context.session.connection().execute(
+        sa.select(_faults)
+        .where(_faults.c.instance_uuid.in_(list(instance_uuids)))
+        .order_by(_faults.c.id)
+    )
     return {row.instance_uuid: dict(row._mapping) for row in rows}

@@ -37,9 +37,8 @@ def configure(conf=CONF):
         if _configured:
             return
         connection = conf.database.connection
-        if connection.startswith('sqlite:///') and \
-                connection != 'sqlite://':
-            directory = os.path.dirname(connection[len('sqlite:///'):])
+        if connection.startswith('sqlite:///') and connection != 'sqlite://':
+            directory = os.path.dirname(connection[len('sqlite:///') :])
             if directory:
                 os.makedirs(directory, exist_ok=True)
         context_manager.configure(
@@ -49,7 +48,8 @@ def configure(conf=CONF):
             max_overflow=conf.database.max_overflow,
             pool_timeout=conf.database.pool_timeout,
             max_retries=conf.database.max_retries,
-            retry_interval=conf.database.retry_interval)
+            retry_interval=conf.database.retry_interval,
+        )
         context_manager.append_on_engine_create(_tune_sqlite)
         context_manager.append_on_engine_create(_bound_idle_transactions)
         _configured = True
@@ -130,14 +130,17 @@ def _bound_idle_transactions(engine):
         cursor = dbapi_connection.cursor()
         try:
             if dialect == 'postgresql':
-                cursor.execute("SET idle_in_transaction_session_timeout = "
-                               "'%ds'" % seconds)
+                cursor.execute(
+                    "SET idle_in_transaction_session_timeout = '%ds'" % seconds
+                )
             else:
-                cursor.execute('SET SESSION idle_transaction_timeout = %d'
-                               % seconds)
+                cursor.execute(
+                    'SET SESSION idle_transaction_timeout = %d' % seconds
+                )
         except Exception:  # noqa: S110 - MySQL proper lacks the variable
-            LOG.debug('Database has no idle transaction timeout',
-                      exc_info=True)
+            LOG.debug(
+                'Database has no idle transaction timeout', exc_info=True
+            )
         finally:
             cursor.close()
         if dialect == 'postgresql':
@@ -156,13 +159,19 @@ def get_engine():
         engine = context_manager.writer.get_engine()
         with engine.connect() as conn:
             conn.execute(sa.text('SELECT 1'))
-    except (db_exc.DBError, db_exc.DBConnectionError,
-            sa.exc.ArgumentError, sa.exc.NoSuchModuleError,
-            sa.exc.OperationalError, ValueError, ImportError) as exc:
+    except (
+        db_exc.DBError,
+        db_exc.DBConnectionError,
+        sa.exc.ArgumentError,
+        sa.exc.NoSuchModuleError,
+        sa.exc.OperationalError,
+        ValueError,
+        ImportError,
+    ) as exc:
         raise DBUnavailable(
-            'cannot use database %s: %s' % (
-                _safe_url(CONF.database.connection),
-                _first_line(exc))) from exc
+            'cannot use database %s: %s'
+            % (_safe_url(CONF.database.connection), _first_line(exc))
+        ) from exc
     return engine
 
 

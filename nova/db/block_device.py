@@ -32,29 +32,52 @@ def _value(thing, key):
 def default_mappings(instance_uuid, flavor, image_id):
     """The mapping values of a boot from image with ``flavor`` (a dict)."""
     devices = iter('/dev/vd%s' % letter for letter in 'bcdefgh')
-    mappings = [{'device_name': ROOT_DEVICE, 'source_type': 'image',
-                 'destination_type': 'local', 'boot_index': 0,
-                 'image_id': image_id, 'guest_format': None,
-                 'volume_size': flavor.get('root_gb') or None,
-                 'delete_on_termination': True}]
+    mappings = [
+        {
+            'device_name': ROOT_DEVICE,
+            'source_type': 'image',
+            'destination_type': 'local',
+            'boot_index': 0,
+            'image_id': image_id,
+            'guest_format': None,
+            'volume_size': flavor.get('root_gb') or None,
+            'delete_on_termination': True,
+        }
+    ]
     if flavor.get('ephemeral_gb'):
-        mappings.append({'device_name': next(devices), 'source_type': 'blank',
-                         'destination_type': 'local', 'boot_index': -1,
-                         'guest_format': None,
-                         'volume_size': flavor['ephemeral_gb'],
-                         'delete_on_termination': True})
+        mappings.append(
+            {
+                'device_name': next(devices),
+                'source_type': 'blank',
+                'destination_type': 'local',
+                'boot_index': -1,
+                'guest_format': None,
+                'volume_size': flavor['ephemeral_gb'],
+                'delete_on_termination': True,
+            }
+        )
     if flavor.get('swap'):
         # As nova, a swap mapping's volume_size is the flavor's swap in MB.
-        mappings.append({'device_name': next(devices), 'source_type': 'blank',
-                         'destination_type': 'local', 'boot_index': -1,
-                         'guest_format': 'swap', 'volume_size': flavor['swap'],
-                         'delete_on_termination': True})
+        mappings.append(
+            {
+                'device_name': next(devices),
+                'source_type': 'blank',
+                'destination_type': 'local',
+                'boot_index': -1,
+                'guest_format': 'swap',
+                'volume_size': flavor['swap'],
+                'delete_on_termination': True,
+            }
+        )
     for mapping in mappings:
         # Every row has every key: they are inserted in one executemany.
         mapping.setdefault('image_id', None)
         mapping.update(
-            instance_uuid=instance_uuid, device_type='disk',
-            disk_bus='virtio', uuid=uuidutils.generate_uuid())
+            instance_uuid=instance_uuid,
+            device_type='disk',
+            disk_bus='virtio',
+            uuid=uuidutils.generate_uuid(),
+        )
     return mappings
 
 
@@ -70,8 +93,9 @@ def create_defaults_for_instance(context, instance, flavor, image):
     existing = get_by_instance(context, instance_uuid)
     if existing:
         return existing
-    _create(context, default_mappings(instance_uuid, flavor,
-                                      _value(image, 'id')))
+    _create(
+        context, default_mappings(instance_uuid, flavor, _value(image, 'id'))
+    )
     return get_by_instance(context, instance_uuid)
 
 
@@ -81,15 +105,20 @@ def _create(context, mappings):
     # SQLite when another writer commits meanwhile (see nova.compute.claims).
     fencing.check(context, 'create_block_device_mappings')
     now = timeutils.utcnow()
-    context.session.connection().execute(_bdms.insert(), [
-        dict(mapping, created_at=now, deleted=0) for mapping in mappings])
+    context.session.connection().execute(
+        _bdms.insert(),
+        [dict(mapping, created_at=now, deleted=0) for mapping in mappings],
+    )
 
 
 @db_api.context_manager.reader
 def get_by_instance(context, instance_uuid):
     """Live mapping dicts of the instance: root first, then by id."""
-    rows = context.session.connection().execute(sa.select(_bdms).where(
-        _bdms.c.instance_uuid == instance_uuid, _bdms.c.deleted == 0))
+    rows = context.session.connection().execute(
+        sa.select(_bdms).where(
+            _bdms.c.instance_uuid == instance_uuid, _bdms.c.deleted == 0
+        )
+    )
     mappings = [_to_dict(row) for row in rows]
     return sorted(mappings, key=lambda m: (m['boot_index'] != 0, m['id']))
 
@@ -97,9 +126,11 @@ def get_by_instance(context, instance_uuid):
 @db_api.context_manager.writer
 def set_host(context, instance_uuid, host):
     """Record the host whose local disks back the instance's mappings."""
-    context.session.connection().execute(_bdms.update().where(
-        _bdms.c.instance_uuid == instance_uuid, _bdms.c.deleted == 0).values(
-        host=host, updated_at=timeutils.utcnow()))
+    context.session.connection().execute(
+        _bdms.update()
+        .where(_bdms.c.instance_uuid == instance_uuid, _bdms.c.deleted == 0)
+        .values(host=host, updated_at=timeutils.utcnow())
+    )
 
 
 @db_api.context_manager.writer
@@ -109,6 +140,14 @@ def destroy_by_instance(context, instance_uuid):
     :returns: how many were deleted by this call.
     """
     fencing.check(context, 'delete_block_device_mappings')
-    return context.session.connection().execute(_bdms.update().where(
-        _bdms.c.instance_uuid == instance_uuid, _bdms.c.deleted == 0).values(
-        deleted=_bdms.c.id, deleted_at=timeutils.utcnow())).rowcount
+    return (
+        context.session.connection()
+        .execute(
+            _bdms.update()
+            .where(
+                _bdms.c.instance_uuid == instance_uuid, _bdms.c.deleted == 0
+            )
+            .values(deleted=_bdms.c.id, deleted_at=timeutils.utcnow())
+        )
+        .rowcount
+    )

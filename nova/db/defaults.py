@@ -37,8 +37,9 @@ DEFAULT_IMAGE = {
     'min_ram': 0,
     'disk_format': 'qcow2',
     'container_format': 'bare',
-    'properties': json.dumps({'architecture': 'x86_64',
-                              'os_distro': 'cirros'}),
+    'properties': json.dumps(
+        {'architecture': 'x86_64', 'os_distro': 'cirros'}
+    ),
 }
 
 # Beyond this many addresses a network would be slow to create row by row.
@@ -64,67 +65,101 @@ def ensure_defaults(connection, conf=CONF):
 
 def _ensure_flavors(connection, now):
     table = models.Flavor.__table__
-    existing = set(connection.execute(
-        sa.select(table.c.flavorid)).scalars())
+    existing = set(connection.execute(sa.select(table.c.flavorid)).scalars())
     names = set(connection.execute(sa.select(table.c.name)).scalars())
     created = []
     for index, (flavorid, name, ram, vcpus, disk) in enumerate(
-            DEFAULT_FLAVORS, start=1):
+        DEFAULT_FLAVORS, start=1
+    ):
         if flavorid in existing or name in names:
             continue
-        connection.execute(table.insert().values(
-            id=index, flavorid=flavorid, name=name, memory_mb=ram,
-            vcpus=vcpus, root_gb=disk, ephemeral_gb=0, swap=0,
-            rxtx_factor=1.0, is_public=True, disabled=False,
-            created_at=now))
+        connection.execute(
+            table.insert().values(
+                id=index,
+                flavorid=flavorid,
+                name=name,
+                memory_mb=ram,
+                vcpus=vcpus,
+                root_gb=disk,
+                ephemeral_gb=0,
+                swap=0,
+                rxtx_factor=1.0,
+                is_public=True,
+                disabled=False,
+                created_at=now,
+            )
+        )
         created.append('flavor %s (%s)' % (name, flavorid))
     return created
 
 
 def _ensure_image(connection, now):
     table = models.Image.__table__
-    found = connection.execute(sa.select(table.c.id).where(
-        table.c.id == DEFAULT_IMAGE_ID)).first()
+    found = connection.execute(
+        sa.select(table.c.id).where(table.c.id == DEFAULT_IMAGE_ID)
+    ).first()
     if found:
         return []
-    connection.execute(table.insert().values(created_at=now,
-                                             updated_at=now,
-                                             **DEFAULT_IMAGE))
+    connection.execute(
+        table.insert().values(created_at=now, updated_at=now, **DEFAULT_IMAGE)
+    )
     return ['image %s (%s)' % (DEFAULT_IMAGE['name'], DEFAULT_IMAGE_ID)]
 
 
 def _ensure_network(connection, now, opts):
     networks = models.Network.__table__
-    found = connection.execute(sa.select(networks.c.id).where(
-        networks.c.label == opts.default_network_label,
-        networks.c.deleted == 0)).first()
+    found = connection.execute(
+        sa.select(networks.c.id).where(
+            networks.c.label == opts.default_network_label,
+            networks.c.deleted == 0,
+        )
+    ).first()
     if found:
         return []
     try:
         net = ipaddress.IPv4Network(opts.default_network_cidr)
     except ValueError as exc:
-        raise InvalidNetwork('[network] default_network_cidr %r: %s' % (
-            opts.default_network_cidr, exc)) from exc
+        raise InvalidNetwork(
+            '[network] default_network_cidr %r: %s'
+            % (opts.default_network_cidr, exc)
+        ) from exc
     if net.prefixlen < _SMALLEST_PREFIX or net.num_addresses < 4:
         raise InvalidNetwork(
             '[network] default_network_cidr %s: use a prefix between /%d '
-            'and /30' % (net, _SMALLEST_PREFIX))
+            'and /30' % (net, _SMALLEST_PREFIX)
+        )
     gateway = net.network_address + 1
-    result = connection.execute(networks.insert().values(
-        uuid=uuidutils.generate_uuid(), label=opts.default_network_label,
-        cidr=str(net), netmask=str(net.netmask), gateway=str(gateway),
-        broadcast=str(net.broadcast_address), dns1='8.8.4.4',
-        created_at=now, deleted=0))
+    result = connection.execute(
+        networks.insert().values(
+            uuid=uuidutils.generate_uuid(),
+            label=opts.default_network_label,
+            cidr=str(net),
+            netmask=str(net.netmask),
+            gateway=str(gateway),
+            broadcast=str(net.broadcast_address),
+            dns1='8.8.4.4',
+            created_at=now,
+            deleted=0,
+        )
+    )
     network_id = result.inserted_primary_key[0]
     reserved = {net.network_address, gateway, net.broadcast_address}
-    rows = [{'network_id': network_id, 'address': str(address),
-             'mac_address': _mac_address(opts.mac_prefix, address),
-             'allocated': False, 'reserved': address in reserved,
-             'created_at': now}
-            for address in net]
+    rows = [
+        {
+            'network_id': network_id,
+            'address': str(address),
+            'mac_address': _mac_address(opts.mac_prefix, address),
+            'allocated': False,
+            'reserved': address in reserved,
+            'created_at': now,
+        }
+        for address in net
+    ]
     connection.execute(models.FixedIp.__table__.insert(), rows)
-    return ['network %s (%s, %d addresses)' % (
-        opts.default_network_label, net, net.num_addresses - 3)]
+    return [
+        'network %s (%s, %d addresses)'
+        % (opts.default_network_label, net, net.num_addresses - 3)
+    ]
 
 
 def _mac_address(prefix, address):

@@ -30,7 +30,8 @@ def fenced(context, workflow_id, generation):
 def current_generation(context, workflow_id, share_lock=False):
     """The workflow's generation, or None when the row is gone."""
     query = sa.select(_workflows.c.generation).where(
-        _workflows.c.id == workflow_id)
+        _workflows.c.id == workflow_id
+    )
     if share_lock:
         query = query.with_for_update(read=True)
     return context.session.connection().execute(query).scalar()
@@ -49,5 +50,8 @@ def check(context, operation):
     current = current_generation(context, workflow_id, share_lock=True)
     if current is None or current > generation:
         raise exception.StaleWorkflowGeneration(
-            workflow_id=workflow_id, generation=generation,
-            current=current, operation=operation)
+            workflow_id=workflow_id,
+            generation=generation,
+            current=current,
+            operation=operation,
+        )

@@ -8,8 +8,18 @@ from nova.db import models
 
 _flavors = models.Flavor.__table__
 
-_SORT_KEYS = ('flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb',
-              'ephemeral_gb', 'swap', 'rxtx_factor', 'id', 'created_at')
+_SORT_KEYS = (
+    'flavorid',
+    'name',
+    'memory_mb',
+    'vcpus',
+    'root_gb',
+    'ephemeral_gb',
+    'swap',
+    'rxtx_factor',
+    'id',
+    'created_at',
+)
 
 
 def _to_dict(row):
@@ -19,9 +29,17 @@ def _to_dict(row):
 
 
 @db_api.context_manager.reader
-def get_all(context, min_memory_mb=None, min_root_gb=None, is_public=True,
-            include_disabled=False, limit=None, marker=None,
-            sort_key='flavorid', sort_dir='asc'):
+def get_all(
+    context,
+    min_memory_mb=None,
+    min_root_gb=None,
+    is_public=True,
+    include_disabled=False,
+    limit=None,
+    marker=None,
+    sort_key='flavorid',
+    sort_dir='asc',
+):
     """Flavors, filtered, sorted and paginated after ``marker`` (flavorid).
 
     ``is_public``: True (public only), False (private only), None (all).
@@ -43,22 +61,36 @@ def get_all(context, min_memory_mb=None, min_root_gb=None, is_public=True,
     conn = context.session.connection()
     column = _flavors.c[sort_key]
     if marker is not None:
-        marker_row = conn.execute(sa.select(column, _flavors.c.id).where(
-            _flavors.c.flavorid == marker)).first()
+        marker_row = conn.execute(
+            sa.select(column, _flavors.c.id).where(
+                _flavors.c.flavorid == marker
+            )
+        ).first()
         if marker_row is None:
             raise exception.MarkerNotFound(marker=marker)
         if sort_dir == 'desc':
-            query = query.where(sa.or_(
-                column < marker_row[0],
-                sa.and_(column == marker_row[0],
-                        _flavors.c.id < marker_row[1])))
+            query = query.where(
+                sa.or_(
+                    column < marker_row[0],
+                    sa.and_(
+                        column == marker_row[0], _flavors.c.id < marker_row[1]
+                    ),
+                )
+            )
         else:
-            query = query.where(sa.or_(
-                column > marker_row[0],
-                sa.and_(column == marker_row[0],
-                        _flavors.c.id > marker_row[1])))
-    order = (column.desc(), _flavors.c.id.desc()) if sort_dir == 'desc' \
+            query = query.where(
+                sa.or_(
+                    column > marker_row[0],
+                    sa.and_(
+                        column == marker_row[0], _flavors.c.id > marker_row[1]
+                    ),
+                )
+            )
+    order = (
+        (column.desc(), _flavors.c.id.desc())
+        if sort_dir == 'desc'
         else (column.asc(), _flavors.c.id.asc())
+    )
     query = query.order_by(*order)
     if limit is not None:
         query = query.limit(limit)
@@ -71,8 +103,13 @@ def get_by_flavor_id(context, flavorid):
 
     :raises FlavorNotFound: when there is none.
     """
-    row = context.session.connection().execute(sa.select(_flavors).where(
-        _flavors.c.flavorid == str(flavorid))).first()
+    row = (
+        context.session.connection()
+        .execute(
+            sa.select(_flavors).where(_flavors.c.flavorid == str(flavorid))
+        )
+        .first()
+    )
     if row is None:
         raise exception.FlavorNotFound(flavor_id=flavorid)
     return _to_dict(row)

@@ -16,8 +16,7 @@ _images = models.Image.__table__
 def _to_dict(row):
     image = dict(row._mapping)
     try:
-        image['properties'] = jsonutils.loads(image.get('properties') or
-                                              '{}')
+        image['properties'] = jsonutils.loads(image.get('properties') or '{}')
     except ValueError:
         image['properties'] = {}
     return image
@@ -42,19 +41,25 @@ def get_all(context, filters=None, limit=None, marker=None):
     if filters.get('min_disk') is not None:
         query = query.where(_images.c.min_disk >= filters['min_disk'])
     if filters.get('changes-since') is not None:
-        query = query.where(_images.c.updated_at >=
-                            filters['changes-since'])
+        query = query.where(_images.c.updated_at >= filters['changes-since'])
     conn = context.session.connection()
     if marker is not None:
-        marker_row = conn.execute(sa.select(
-            _images.c.created_at, _images.c.id).where(
-            _images.c.id == marker)).first()
+        marker_row = conn.execute(
+            sa.select(_images.c.created_at, _images.c.id).where(
+                _images.c.id == marker
+            )
+        ).first()
         if marker_row is None:
             raise exception.MarkerNotFound(marker=marker)
-        query = query.where(sa.or_(
-            _images.c.created_at > marker_row.created_at,
-            sa.and_(_images.c.created_at == marker_row.created_at,
-                    _images.c.id > marker_row.id)))
+        query = query.where(
+            sa.or_(
+                _images.c.created_at > marker_row.created_at,
+                sa.and_(
+                    _images.c.created_at == marker_row.created_at,
+                    _images.c.id > marker_row.id,
+                ),
+            )
+        )
     query = query.order_by(_images.c.created_at, _images.c.id)
     if limit is not None:
         query = query.limit(limit)
@@ -67,8 +72,11 @@ def get(context, image_id):
 
     :raises ImageNotFound: when the catalog has none.
     """
-    row = context.session.connection().execute(sa.select(_images).where(
-        _images.c.id == str(image_id))).first()
+    row = (
+        context.session.connection()
+        .execute(sa.select(_images).where(_images.c.id == str(image_id)))
+        .first()
+    )
     if row is None:
         raise exception.ImageNotFound(image_id=image_id)
     return _to_dict(row)

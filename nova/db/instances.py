@@ -18,10 +18,19 @@ _instances = models.Instance.__table__
 _metadata = models.InstanceMetadata.__table__
 
 # Filters that match a column exactly (a list value means "any of").
-_EXACT_FILTERS = ('uuid', 'project_id', 'user_id', 'vm_state',
-                  'task_state', 'host', 'node', 'image_ref',
-                  'instance_type_id', 'reservation_id',
-                  'availability_zone')
+_EXACT_FILTERS = (
+    'uuid',
+    'project_id',
+    'user_id',
+    'vm_state',
+    'task_state',
+    'host',
+    'node',
+    'image_ref',
+    'instance_type_id',
+    'reservation_id',
+    'availability_zone',
+)
 
 
 def _to_dict(row, metadata=None):
@@ -35,9 +44,11 @@ def _to_dict(row, metadata=None):
 def _load_metadata(conn, uuids):
     if not uuids:
         return {}
-    rows = conn.execute(sa.select(
-        _metadata.c.instance_uuid, _metadata.c.key, _metadata.c.value).where(
-        _metadata.c.instance_uuid.in_(uuids), _metadata.c.deleted == 0))
+    rows = conn.execute(
+        sa.select(
+            _metadata.c.instance_uuid, _metadata.c.key, _metadata.c.value
+        ).where(_metadata.c.instance_uuid.in_(uuids), _metadata.c.deleted == 0)
+    )
     found = {uuid: {} for uuid in uuids}
     for row in rows:
         found[row.instance_uuid][row.key] = row.value
@@ -59,10 +70,19 @@ def create(context, values, metadata=None):
     conn = context.session.connection()
     conn.execute(_instances.insert().values(**values))
     if metadata:
-        conn.execute(_metadata.insert(), [
-            {'instance_uuid': values['uuid'], 'key': key, 'value': value,
-             'created_at': now, 'deleted': 0}
-            for key, value in metadata.items()])
+        conn.execute(
+            _metadata.insert(),
+            [
+                {
+                    'instance_uuid': values['uuid'],
+                    'key': key,
+                    'value': value,
+                    'created_at': now,
+                    'deleted': 0,
+                }
+                for key, value in metadata.items()
+            ],
+        )
     return get(context, values['uuid'])
 
 
@@ -85,8 +105,14 @@ def get(context, uuid, project_id=None, read_deleted=False):
 
 
 @db_api.context_manager.reader
-def get_all(context, filters=None, limit=None, marker=None,
-            sort_keys=('created_at', 'id'), sort_dirs=('desc', 'desc')):
+def get_all(
+    context,
+    filters=None,
+    limit=None,
+    marker=None,
+    sort_keys=('created_at', 'id'),
+    sort_dirs=('desc', 'desc'),
+):
     """Instances matching ``filters``, sorted and paginated.
 
     Filters: the columns of ``_EXACT_FILTERS`` (value or list), ``name``
@@ -114,11 +140,15 @@ def get_all(context, filters=None, limit=None, marker=None,
         if key in filters and filters[key] is not None:
             value = filters.pop(key)
             column = _instances.c[key]
-            query = query.where(column.in_(value) if isinstance(
-                value, (list, tuple, set)) else column == value)
+            query = query.where(
+                column.in_(value)
+                if isinstance(value, (list, tuple, set))
+                else column == value
+            )
     if filters:
-        raise exception.InvalidInput(reason='unknown filter(s) %s' % (
-            ', '.join(sorted(filters))))
+        raise exception.InvalidInput(
+            reason='unknown filter(s) %s' % (', '.join(sorted(filters)))
+        )
 
     conn = context.session.connection()
     columns = []
@@ -127,14 +157,20 @@ def get_all(context, filters=None, limit=None, marker=None,
             raise exception.InvalidSortKey(key=key)
         columns.append(_instances.c[key])
     if marker is not None:
-        marker_row = conn.execute(query.with_only_columns(*columns).where(
-            _instances.c.uuid == marker)).first()
+        marker_row = conn.execute(
+            query.with_only_columns(*columns).where(
+                _instances.c.uuid == marker
+            )
+        ).first()
         if marker_row is None:
             raise exception.MarkerNotFound(marker=marker)
         query = query.where(_after_marker(columns, sort_dirs, marker_row))
-    query = query.order_by(*[
-        column.desc() if direction == 'desc' else column.asc()
-        for column, direction in zip(columns, sort_dirs, strict=True)])
+    query = query.order_by(
+        *[
+            column.desc() if direction == 'desc' else column.asc()
+            for column, direction in zip(columns, sort_dirs, strict=True)
+        ]
+    )
     if limit is not None:
         query = query.limit(limit)
     rows = conn.execute(query).all()
@@ -148,8 +184,9 @@ def _after_marker(columns, directions, marker_row):
     for index, column in enumerate(columns):
         equal_before = [columns[i] == marker_row[i] for i in range(index)]
         value = marker_row[index]
-        beyond = (column < value if directions[index] == 'desc'
-                  else column > value)
+        beyond = (
+            column < value if directions[index] == 'desc' else column > value
+        )
         clauses.append(sa.and_(*equal_before, beyond))
     return sa.or_(*clauses)
 
@@ -157,12 +194,20 @@ def _after_marker(columns, directions, marker_row):
 @db_api.context_manager.reader
 def count_usage(context, project_id):
     """(instances, vcpus, memory_mb) a project's live servers use."""
-    row = context.session.connection().execute(sa.select(
-        sa.func.count(_instances.c.id),
-        sa.func.coalesce(sa.func.sum(_instances.c.vcpus), 0),
-        sa.func.coalesce(sa.func.sum(_instances.c.memory_mb), 0)).where(
-        _instances.c.project_id == project_id,
-        _instances.c.deleted == 0)).one()
+    row = (
+        context.session.connection()
+        .execute(
+            sa.select(
+                sa.func.count(_instances.c.id),
+                sa.func.coalesce(sa.func.sum(_instances.c.vcpus), 0),
+                sa.func.coalesce(sa.func.sum(_instances.c.memory_mb), 0),
+            ).where(
+                _instances.c.project_id == project_id,
+                _instances.c.deleted == 0,
+            )
+        )
+        .one()
+    )
     return int(row[0]), int(row[1]), int(row[2])
 
 
@@ -178,12 +223,15 @@ def update(context, uuid, values, expected_task_state=None):
     values = dict(values, updated_at=timeutils.utcnow())
     if isinstance(values.get('flavor'), dict):
         values['flavor'] = jsonutils.dumps(values['flavor'])
-    query = _instances.update().where(_instances.c.uuid == uuid,
-                                      _instances.c.deleted == 0)
+    query = _instances.update().where(
+        _instances.c.uuid == uuid, _instances.c.deleted == 0
+    )
     if expected_task_state is not None:
-        expected = (list(expected_task_state)
-                    if isinstance(expected_task_state, (list, tuple))
-                    else [expected_task_state])
+        expected = (
+            list(expected_task_state)
+            if isinstance(expected_task_state, (list, tuple))
+            else [expected_task_state]
+        )
         column = _instances.c.task_state
         conditions = [column.in_([s for s in expected if s is not None])]
         if None in expected:
@@ -193,8 +241,11 @@ def update(context, uuid, values, expected_task_state=None):
     if result.rowcount == 0:
         current = get(context, uuid)  # raises InstanceNotFound if gone
         raise exception.InstanceInvalidState(
-            method='update', instance_uuid=uuid, attr='task_state',
-            state=current['task_state'])
+            method='update',
+            instance_uuid=uuid,
+            attr='task_state',
+            state=current['task_state'],
+        )
     return get(context, uuid)
 
 
@@ -207,12 +258,22 @@ def soft_delete(context, uuid):
     fencing.check(context, 'delete instance %s' % uuid)
     now = timeutils.utcnow()
     conn = context.session.connection()
-    result = conn.execute(_instances.update().where(
-        _instances.c.uuid == uuid, _instances.c.deleted == 0).values(
-        deleted=_instances.c.id, deleted_at=now, updated_at=now,
-        terminated_at=now, vm_state='deleted', task_state=None,
-        power_state=0))
-    conn.execute(_metadata.update().where(
-        _metadata.c.instance_uuid == uuid, _metadata.c.deleted == 0).values(
-        deleted=_metadata.c.id, deleted_at=now))
+    result = conn.execute(
+        _instances.update()
+        .where(_instances.c.uuid == uuid, _instances.c.deleted == 0)
+        .values(
+            deleted=_instances.c.id,
+            deleted_at=now,
+            updated_at=now,
+            terminated_at=now,
+            vm_state='deleted',
+            task_state=None,
+            power_state=0,
+        )
+    )
+    conn.execute(
+        _metadata.update()
+        .where(_metadata.c.instance_uuid == uuid, _metadata.c.deleted == 0)
+        .values(deleted=_metadata.c.id, deleted_at=now)
+    )
     return result.rowcount == 1

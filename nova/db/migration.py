@@ -25,8 +25,7 @@ def _alembic_config(connection):
 
 def head_revision():
     """The revision the code expects the schema to be at."""
-    script = alembic_script.ScriptDirectory.from_config(
-        _alembic_config(None))
+    script = alembic_script.ScriptDirectory.from_config(_alembic_config(None))
     return script.get_current_head()
 
 
@@ -35,7 +34,8 @@ def db_version(engine=None):
     engine = engine or db_api.get_engine()
     with engine.connect() as conn:
         return alembic_migration.MigrationContext.configure(
-            conn).get_current_revision()
+            conn
+        ).get_current_revision()
 
 
 def db_sync(engine=None, version='head'):

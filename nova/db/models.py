@@ -61,8 +61,7 @@ class Image(NovaBase, BASE):
     min_disk = sa.Column(sa.Integer, nullable=False, default=0)
     min_ram = sa.Column(sa.Integer, nullable=False, default=0)
     disk_format = sa.Column(sa.String(30), nullable=False, default='qcow2')
-    container_format = sa.Column(sa.String(30), nullable=False,
-                                 default='bare')
+    container_format = sa.Column(sa.String(30), nullable=False, default='bare')
     # JSON object of the image properties the API shows as "metadata".
     properties = sa.Column(sa.Text, nullable=False, default='{}')
 
@@ -73,8 +72,7 @@ class Instance(SoftDeleteBase, BASE):
     __tablename__ = 'instances'
     __table_args__ = (
         sa.UniqueConstraint('uuid', name='uniq_instances0uuid'),
-        sa.Index('instances_project_id_deleted_idx', 'project_id',
-                 'deleted'),
+        sa.Index('instances_project_id_deleted_idx', 'project_id', 'deleted'),
         sa.Index('instances_host_deleted_idx', 'host', 'deleted'),
         sa.Index('instances_updated_at_idx', 'updated_at'),
     )
@@ -168,10 +166,11 @@ class InstanceActionEvent(NovaBase, BASE):
     )
     id = sa.Column(sa.Integer, primary_key=True)
     event = sa.Column(sa.String(255), nullable=False)
-    action_id = sa.Column(sa.Integer,
-                          sa.ForeignKey('instance_actions.id',
-                                        ondelete='CASCADE'),
-                          nullable=False)
+    action_id = sa.Column(
+        sa.Integer,
+        sa.ForeignKey('instance_actions.id', ondelete='CASCADE'),
+        nullable=False,
+    )
     start_time = sa.Column(sa.DateTime)
     finish_time = sa.Column(sa.DateTime)
     result = sa.Column(sa.String(255))
@@ -185,8 +184,12 @@ class Service(SoftDeleteBase, BASE):
 
     __tablename__ = 'services'
     __table_args__ = (
-        sa.UniqueConstraint('host', 'binary', 'deleted',
-                            name='uniq_services0host0binary0deleted'),
+        sa.UniqueConstraint(
+            'host',
+            'binary',
+            'deleted',
+            name='uniq_services0host0binary0deleted',
+        ),
     )
     id = sa.Column(sa.Integer, primary_key=True)
     uuid = sa.Column(sa.String(36), nullable=False)
@@ -212,8 +215,12 @@ class ComputeNode(SoftDeleteBase, BASE):
 
     __tablename__ = 'compute_nodes'
     __table_args__ = (
-        sa.UniqueConstraint('host', 'hypervisor_hostname', 'deleted',
-                            name='uniq_compute_nodes0host0node0deleted'),
+        sa.UniqueConstraint(
+            'host',
+            'hypervisor_hostname',
+            'deleted',
+            name='uniq_compute_nodes0host0node0deleted',
+        ),
         sa.UniqueConstraint('uuid', name='uniq_compute_nodes0uuid'),
     )
     id = sa.Column(sa.Integer, primary_key=True)
@@ -244,14 +251,17 @@ class ResourceClaim(NovaBase, BASE):
 
     __tablename__ = 'resource_claims'
     __table_args__ = (
-        sa.UniqueConstraint('instance_uuid', 'compute_node_id',
-                            name='uniq_resource_claims0instance0node'),
+        sa.UniqueConstraint(
+            'instance_uuid',
+            'compute_node_id',
+            name='uniq_resource_claims0instance0node',
+        ),
     )
     id = sa.Column(sa.Integer, primary_key=True)
     instance_uuid = sa.Column(sa.String(36), nullable=False)
-    compute_node_id = sa.Column(sa.Integer,
-                                sa.ForeignKey('compute_nodes.id'),
-                                nullable=False)
+    compute_node_id = sa.Column(
+        sa.Integer, sa.ForeignKey('compute_nodes.id'), nullable=False
+    )
     host = sa.Column(sa.String(255), nullable=False)
     vcpus = sa.Column(sa.Integer, nullable=False)
     memory_mb = sa.Column(sa.Integer, nullable=False)
@@ -263,9 +273,7 @@ class Network(SoftDeleteBase, BASE):
     """A nova-network style private network."""
 
     __tablename__ = 'networks'
-    __table_args__ = (
-        sa.UniqueConstraint('uuid', name='uniq_networks0uuid'),
-    )
+    __table_args__ = (sa.UniqueConstraint('uuid', name='uniq_networks0uuid'),)
     id = sa.Column(sa.Integer, primary_key=True)
     uuid = sa.Column(sa.String(36), nullable=False)
     label = sa.Column(sa.String(255), nullable=False)
@@ -287,15 +295,18 @@ class FixedIp(NovaBase, BASE):
 
     __tablename__ = 'fixed_ips'
     __table_args__ = (
-        sa.UniqueConstraint('network_id', 'address',
-                            name='uniq_fixed_ips0network0address'),
+        sa.UniqueConstraint(
+            'network_id', 'address', name='uniq_fixed_ips0network0address'
+        ),
         sa.Index('fixed_ips_instance_uuid_idx', 'instance_uuid'),
-        sa.Index('fixed_ips_network_id_allocated_idx', 'network_id',
-                 'allocated'),
+        sa.Index(
+            'fixed_ips_network_id_allocated_idx', 'network_id', 'allocated'
+        ),
     )
     id = sa.Column(sa.Integer, primary_key=True)
-    network_id = sa.Column(sa.Integer, sa.ForeignKey('networks.id'),
-                           nullable=False)
+    network_id = sa.Column(
+        sa.Integer, sa.ForeignKey('networks.id'), nullable=False
+    )
     address = sa.Column(sa.String(39), nullable=False)
     mac_address = sa.Column(sa.String(17))
     instance_uuid = sa.Column(sa.String(36))
@@ -310,8 +321,7 @@ class BlockDeviceMapping(SoftDeleteBase, BASE):
     __tablename__ = 'block_device_mappings'
     __table_args__ = (
         sa.UniqueConstraint('uuid', name='uniq_block_device_mappings0uuid'),
-        sa.Index('block_device_mappings_instance_uuid_idx',
-                 'instance_uuid'),
+        sa.Index('block_device_mappings_instance_uuid_idx', 'instance_uuid'),
     )
     id = sa.Column(sa.Integer, primary_key=True)
     uuid = sa.Column(sa.String(36), nullable=False)
@@ -323,8 +333,9 @@ class BlockDeviceMapping(SoftDeleteBase, BASE):
     device_type = sa.Column(sa.String(255))
     disk_bus = sa.Column(sa.String(255))
     boot_index = sa.Column(sa.Integer)
-    delete_on_termination = sa.Column(sa.Boolean, nullable=False,
-                                      default=False)
+    delete_on_termination = sa.Column(
+        sa.Boolean, nullable=False, default=False
+    )
     image_id = sa.Column(sa.String(36))
     volume_size = sa.Column(sa.Integer)
     host = sa.Column(sa.String(255))

@@ -34,16 +34,26 @@ def _to_dict(row):
 @db_api.context_manager.reader
 def get_all(context):
     """Live networks, by id."""
-    rows = context.session.connection().execute(sa.select(_networks).where(
-        _networks.c.deleted == 0).order_by(_networks.c.id))
+    rows = context.session.connection().execute(
+        sa.select(_networks)
+        .where(_networks.c.deleted == 0)
+        .order_by(_networks.c.id)
+    )
     return [_to_dict(row) for row in rows]
 
 
 @db_api.context_manager.reader
 def get_by_uuid(context, uuid):
     """The network ``uuid``. :raises NetworkNotFound:"""
-    row = context.session.connection().execute(sa.select(_networks).where(
-        _networks.c.uuid == uuid, _networks.c.deleted == 0)).first()
+    row = (
+        context.session.connection()
+        .execute(
+            sa.select(_networks).where(
+                _networks.c.uuid == uuid, _networks.c.deleted == 0
+            )
+        )
+        .first()
+    )
     if row is None:
         raise exception.NetworkNotFound(network_id=uuid)
     return _to_dict(row)
@@ -52,9 +62,15 @@ def get_by_uuid(context, uuid):
 @db_api.context_manager.reader
 def get_by_label(context, label):
     """The first live network labelled ``label``. :raises NetworkNotFound:"""
-    row = context.session.connection().execute(sa.select(_networks).where(
-        _networks.c.label == label, _networks.c.deleted == 0).order_by(
-        _networks.c.id)).first()
+    row = (
+        context.session.connection()
+        .execute(
+            sa.select(_networks)
+            .where(_networks.c.label == label, _networks.c.deleted == 0)
+            .order_by(_networks.c.id)
+        )
+        .first()
+    )
     if row is None:
         raise exception.NetworkNotFound(network_id=label)
     return _to_dict(row)
@@ -66,23 +82,38 @@ def get_fixed_ips_by_instances(context, instance_uuids):
     dicts of the fixed_ips row plus ``network_uuid`` and ``label``."""
     if not instance_uuids:
         return []
-    query = sa.select(_fixed_ips, _networks.c.uuid.label('network_uuid'),
-                      _networks.c.label).join(
-        _networks, _networks.c.id == _fixed_ips.c.network_id).where(
-        _fixed_ips.c.instance_uuid.in_(list(instance_uuids)),
-        _fixed_ips.c.allocated == sa.true()).order_by(_fixed_ips.c.id)
-    return [_to_dict(row) for row in
-            context.session.connection().execute(query)]
+    query = (
+        sa.select(
+            _fixed_ips,
+            _networks.c.uuid.label('network_uuid'),
+            _networks.c.label,
+        )
+        .join(_networks, _networks.c.id == _fixed_ips.c.network_id)
+        .where(
+            _fixed_ips.c.instance_uuid.in_(list(instance_uuids)),
+            _fixed_ips.c.allocated == sa.true(),
+        )
+        .order_by(_fixed_ips.c.id)
+    )
+    return [
+        _to_dict(row) for row in context.session.connection().execute(query)
+    ]
 
 
 @db_api.context_manager.reader
 def get_fixed_ip(context, network_id, instance_uuid):
     """The address ``instance_uuid`` holds on a network, or None."""
-    return _to_dict(context.session.connection().execute(
-        sa.select(_fixed_ips).where(
-            _fixed_ips.c.network_id == network_id,
-            _fixed_ips.c.instance_uuid == instance_uuid,
-            _fixed_ips.c.allocated == sa.true())).first())
+    return _to_dict(
+        context.session.connection()
+        .execute(
+            sa.select(_fixed_ips).where(
+                _fixed_ips.c.network_id == network_id,
+                _fixed_ips.c.instance_uuid == instance_uuid,
+                _fixed_ips.c.allocated == sa.true(),
+            )
+        )
+        .first()
+    )
 
 
 @db_api.context_manager.reader
@@ -90,28 +121,44 @@ def _free_candidates(context, network_id, address=None):
     query = sa.select(_fixed_ips.c.id).where(
         _fixed_ips.c.network_id == network_id,
         _fixed_ips.c.allocated == sa.false(),
-        _fixed_ips.c.reserved == sa.false())
+        _fixed_ips.c.reserved == sa.false(),
+    )
     if address is not None:
         query = query.where(_fixed_ips.c.address == address)
-    return list(context.session.connection().execute(
-        query.order_by(_fixed_ips.c.id).limit(_CANDIDATES)).scalars())
+    return list(
+        context.session.connection()
+        .execute(query.order_by(_fixed_ips.c.id).limit(_CANDIDATES))
+        .scalars()
+    )
 
 
 @db_api.context_manager.writer
 def _take(context, fixed_ip_id, instance_uuid, workflow_id):
     """Allocate one row if still free; True when this call got it."""
     fencing.check(context, 'allocate_fixed_ip')
-    return context.session.connection().execute(
-        _fixed_ips.update().where(
-            _fixed_ips.c.id == fixed_ip_id,
-            _fixed_ips.c.allocated == sa.false()).values(
-            allocated=True, instance_uuid=instance_uuid,
-            workflow_id=workflow_id,
-            updated_at=timeutils.utcnow())).rowcount == 1
+    return (
+        context.session.connection()
+        .execute(
+            _fixed_ips.update()
+            .where(
+                _fixed_ips.c.id == fixed_ip_id,
+                _fixed_ips.c.allocated == sa.false(),
+            )
+            .values(
+                allocated=True,
+                instance_uuid=instance_uuid,
+                workflow_id=workflow_id,
+                updated_at=timeutils.utcnow(),
+            )
+        )
+        .rowcount
+        == 1
+    )
 
 
-def allocate_fixed_ip(context, network, instance_uuid, address=None,
-                      workflow_id=None):
+def allocate_fixed_ip(
+    context, network, instance_uuid, address=None, workflow_id=None
+):
     """Give ``instance_uuid`` an address of ``network`` (a network dict).
 
     Idempotent: when the instance already has an address on the network,
@@ -133,8 +180,9 @@ def allocate_fixed_ip(context, network, instance_uuid, address=None,
             if address is not None:
                 raise exception.FixedIpNotAvailable(
                     message='Fixed IP address %s is already in use on '
-                            'network %s.' % (address, network['uuid']),
-                    network=network['uuid'])
+                    'network %s.' % (address, network['uuid']),
+                    network=network['uuid'],
+                )
             raise exception.FixedIpNotAvailable(network=network['uuid'])
         rest = candidates[1:]
         random.shuffle(rest)
@@ -147,14 +195,16 @@ def allocate_fixed_ip(context, network, instance_uuid, address=None,
 def _check_in_network(network, address):
     try:
         inside = ipaddress.ip_address(address) in ipaddress.ip_network(
-            network['cidr'])
+            network['cidr']
+        )
     except ValueError:
         inside = False
     if not inside:
         raise exception.FixedIpNotAvailable(
             message='Fixed IP address %s is not an address of network %s '
-                    '(%s).' % (address, network['uuid'], network['cidr']),
-            network=network['uuid'])
+            '(%s).' % (address, network['uuid'], network['cidr']),
+            network=network['uuid'],
+        )
 
 
 @db_api.context_manager.writer
@@ -165,9 +215,19 @@ def deallocate_fixed_ips(context, instance_uuid, network_id=None):
     """
     fencing.check(context, 'deallocate_fixed_ips')
     query = _fixed_ips.update().where(
-        _fixed_ips.c.instance_uuid == instance_uuid)
+        _fixed_ips.c.instance_uuid == instance_uuid
+    )
     if network_id is not None:
         query = query.where(_fixed_ips.c.network_id == network_id)
-    return context.session.connection().execute(query.values(
-        allocated=False, instance_uuid=None, workflow_id=None,
-        updated_at=timeutils.utcnow())).rowcount
+    return (
+        context.session.connection()
+        .execute(
+            query.values(
+                allocated=False,
+                instance_uuid=None,
+                workflow_id=None,
+                updated_at=timeutils.utcnow(),
+            )
+        )
+        .rowcount
+    )

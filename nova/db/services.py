@@ -33,22 +33,46 @@ def register(context, host, binary, topic, availability_zone='nova'):
     """Create the row of (host, binary), or revive it; return it."""
     now = timeutils.utcnow()
     conn = context.session.connection()
-    row = conn.execute(sa.select(_services).where(
-        _services.c.host == host, _services.c.binary == binary,
-        _services.c.deleted == 0)).first()
+    row = conn.execute(
+        sa.select(_services).where(
+            _services.c.host == host,
+            _services.c.binary == binary,
+            _services.c.deleted == 0,
+        )
+    ).first()
     if row is None:
-        conn.execute(_services.insert().values(
-            uuid=uuidutils.generate_uuid(), host=host, binary=binary,
-            topic=topic, report_count=0, disabled=False, forced_down=False,
-            version=0, availability_zone=availability_zone,
-            created_at=now, updated_at=now, last_seen_up=now, deleted=0))
+        conn.execute(
+            _services.insert().values(
+                uuid=uuidutils.generate_uuid(),
+                host=host,
+                binary=binary,
+                topic=topic,
+                report_count=0,
+                disabled=False,
+                forced_down=False,
+                version=0,
+                availability_zone=availability_zone,
+                created_at=now,
+                updated_at=now,
+                last_seen_up=now,
+                deleted=0,
+            )
+        )
     else:
-        conn.execute(_services.update().where(
-            _services.c.id == row.id).values(
-            topic=topic, updated_at=now, last_seen_up=now))
-    return _row_to_dict(conn.execute(sa.select(_services).where(
-        _services.c.host == host, _services.c.binary == binary,
-        _services.c.deleted == 0)).first())
+        conn.execute(
+            _services.update()
+            .where(_services.c.id == row.id)
+            .values(topic=topic, updated_at=now, last_seen_up=now)
+        )
+    return _row_to_dict(
+        conn.execute(
+            sa.select(_services).where(
+                _services.c.host == host,
+                _services.c.binary == binary,
+                _services.c.deleted == 0,
+            )
+        ).first()
+    )
 
 
 @db_api.context_manager.writer
@@ -56,10 +80,14 @@ def report_alive(context, service_id):
     """Record one liveness report: report_count + 1, updated_at = now."""
     now = timeutils.utcnow()
     result = context.session.connection().execute(
-        _services.update().where(_services.c.id == service_id,
-                                 _services.c.deleted == 0).values(
+        _services.update()
+        .where(_services.c.id == service_id, _services.c.deleted == 0)
+        .values(
             report_count=_services.c.report_count + 1,
-            updated_at=now, last_seen_up=now))
+            updated_at=now,
+            last_seen_up=now,
+        )
+    )
     if result.rowcount == 0:
         raise ServiceNotFound('service %s is gone' % service_id)
 
@@ -74,8 +102,7 @@ def get_all(context, binary=None, host=None, include_disabled=True):
         query = query.where(_services.c.host == host)
     if not include_disabled:
         query = query.where(_services.c.disabled == sa.false())
-    rows = context.session.connection().execute(
-        query.order_by(_services.c.id))
+    rows = context.session.connection().execute(query.order_by(_services.c.id))
     return [_row_to_dict(row) for row in rows]
 
 
@@ -83,10 +110,12 @@ def is_up(service, now=None):
     """Whether ``service`` (a row dict) reported recently enough."""
     if service.get('forced_down'):
         return False
-    last = service.get('last_seen_up') or service.get('updated_at') or \
-        service.get('created_at')
+    last = (
+        service.get('last_seen_up')
+        or service.get('updated_at')
+        or service.get('created_at')
+    )
     if last is None:
         return False
     now = now or timeutils.utcnow()
-    return (now - last) <= datetime.timedelta(
-        seconds=CONF.service_down_time)
+    return (now - last) <= datetime.timedelta(seconds=CONF.service_down_time)

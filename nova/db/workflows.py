@@ -26,8 +26,8 @@ def get_backend():
         # Tests point the engine facade at a new database per test; follow.
         if _backend is None or _backend_engine is not engine:
             _backend = orc.persistence.backend_from_engine(
-                engine,
-                result_size_limit=CONF.orchestration.result_size_limit)
+                engine, result_size_limit=CONF.orchestration.result_size_limit
+            )
             _backend_engine = engine
         return _backend
 
@@ -35,16 +35,21 @@ def get_backend():
 def engine_policy():
     """The EnginePolicy of [orchestration]."""
     opts = CONF.orchestration
-    return orc.EnginePolicy(lease_seconds=opts.lease_seconds,
-                            max_adoptions=opts.max_adoptions,
-                            result_size_limit=opts.result_size_limit,
-                            executor=opts.executor,
-                            max_workers=opts.max_workers)
+    return orc.EnginePolicy(
+        lease_seconds=opts.lease_seconds,
+        max_adoptions=opts.max_adoptions,
+        result_size_limit=opts.result_size_limit,
+        executor=opts.executor,
+        max_workers=opts.max_workers,
+    )
 
 
 def active_workflows(target_id, name=None):
     """Unfinished workflows of a target (e.g. an instance uuid)."""
     rows = get_backend().list_workflows(target=target_id)
-    return [row for row in rows
-            if row['state'] not in orc.states.WORKFLOW_TERMINAL and
-            (name is None or row['name'] == name)]
+    return [
+        row
+        for row in rows
+        if row['state'] not in orc.states.WORKFLOW_TERMINAL
+        and (name is None or row['name'] == name)
+    ]

@@ -25,11 +25,13 @@ NONE = 'none'
 
 
 def _vif(fixed_ip, network):
-    return {'label': network['label'],
-            'network_uuid': network['uuid'],
-            'address': fixed_ip['address'],
-            'mac_address': fixed_ip['mac_address'],
-            'version': ipaddress.ip_address(fixed_ip['address']).version}
+    return {
+        'label': network['label'],
+        'network_uuid': network['uuid'],
+        'address': fixed_ip['address'],
+        'mac_address': fixed_ip['mac_address'],
+        'version': ipaddress.ip_address(fixed_ip['address']).version,
+    }
 
 
 def get_network(context, uuid):
@@ -47,8 +49,9 @@ def get_default_network(context):
 
     :raises NetworkNotFound: it was never created (run nova-manage db sync).
     """
-    return networks_db.get_by_label(context,
-                                    CONF.network.default_network_label)
+    return networks_db.get_by_label(
+        context, CONF.network.default_network_label
+    )
 
 
 def _resolve(context, requested_networks):
@@ -57,12 +60,15 @@ def _resolve(context, requested_networks):
         return [(get_default_network(context), None)]
     if requested_networks == NONE:
         return []
-    return [(get_network(context, request['uuid']), request.get('fixed_ip'))
-            for request in requested_networks]
+    return [
+        (get_network(context, request['uuid']), request.get('fixed_ip'))
+        for request in requested_networks
+    ]
 
 
-def allocate_for_instance(context, instance_uuid, requested_networks,
-                          workflow_id=None):
+def allocate_for_instance(
+    context, instance_uuid, requested_networks, workflow_id=None
+):
     """Allocate one fixed IP (and its MAC) per requested network.
 
     ``requested_networks``: None or 'auto' (the default network), 'none'
@@ -78,18 +84,24 @@ def allocate_for_instance(context, instance_uuid, requested_networks,
     network_info = []
     try:
         for network, address in _resolve(context, requested_networks):
-            fixed_ip = networks_db.get_fixed_ip(context, network['id'],
-                                                instance_uuid)
+            fixed_ip = networks_db.get_fixed_ip(
+                context, network['id'], instance_uuid
+            )
             if fixed_ip is None:
                 fixed_ip = networks_db.allocate_fixed_ip(
-                    context, network, instance_uuid, address=address,
-                    workflow_id=workflow_id)
+                    context,
+                    network,
+                    instance_uuid,
+                    address=address,
+                    workflow_id=workflow_id,
+                )
                 allocated.append(network['id'])
             network_info.append(_vif(fixed_ip, network))
     except Exception:
         for network_id in allocated:
-            networks_db.deallocate_fixed_ips(context, instance_uuid,
-                                             network_id=network_id)
+            networks_db.deallocate_fixed_ips(
+                context, instance_uuid, network_id=network_id
+            )
         raise
     LOG.debug('Instance %s network_info %s', instance_uuid, network_info)
     return network_info
@@ -105,9 +117,8 @@ def deallocate_for_instance(context, instance_uuid):
 def get_network_info(context, instance_uuids):
     """``{uuid: network_info}`` of the instances (``[]`` when none)."""
     info = {uuid: [] for uuid in instance_uuids}
-    for row in networks_db.get_fixed_ips_by_instances(context,
-                                                      instance_uuids):
-        info[row['instance_uuid']].append(_vif(
-            row, {'label': row['label'], 'uuid': row['network_uuid']}))
+    for row in networks_db.get_fixed_ips_by_instances(context, instance_uuids):
+        info[row['instance_uuid']].append(
+            _vif(row, {'label': row['label'], 'uuid': row['network_uuid']})
+        )
     return info
-

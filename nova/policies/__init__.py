@@ -12,5 +12,8 @@ from nova.policies import servers
 
 def list_rules():
     """Every default rule of nova's API."""
-    return list(itertools.chain(base.list_rules(), servers.list_rules(),
-                                admin_apis.list_rules()))
+    return list(
+        itertools.chain(
+            base.list_rules(), servers.list_rules(), admin_apis.list_rules()
+        )
+    )

@@ -13,25 +13,33 @@ RULE_ANY = '@'
 
 rules = [
     policy.RuleDefault(
-        'context_is_admin', 'role:admin',
-        'Decides what is required for the is_admin:True check.'),
+        'context_is_admin',
+        'role:admin',
+        'Decides what is required for the is_admin:True check.',
+    ),
     policy.RuleDefault(
-        'admin_api', 'is_admin:True',
-        'Default rule for administrative APIs.'),
+        'admin_api', 'is_admin:True', 'Default rule for administrative APIs.'
+    ),
     policy.RuleDefault(
-        'project_member_api', 'role:member and project_id:%(project_id)s',
-        'Default rule for project-level write APIs.'),
+        'project_member_api',
+        'role:member and project_id:%(project_id)s',
+        'Default rule for project-level write APIs.',
+    ),
     policy.RuleDefault(
-        'project_reader_api', 'role:reader and project_id:%(project_id)s',
-        'Default rule for project-level read-only APIs.'),
+        'project_reader_api',
+        'role:reader and project_id:%(project_id)s',
+        'Default rule for project-level read-only APIs.',
+    ),
     policy.RuleDefault(
         'project_member_or_admin',
         'rule:project_member_api or rule:context_is_admin',
-        'Default rule for project-level write APIs, or an admin.'),
+        'Default rule for project-level write APIs, or an admin.',
+    ),
     policy.RuleDefault(
         'project_reader_or_admin',
         'rule:project_reader_api or rule:context_is_admin',
-        'Default rule for project-level read APIs, or an admin.'),
+        'Default rule for project-level read APIs, or an admin.',
+    ),
 ]
 
 

@@ -33,7 +33,8 @@ class FilterScheduler:
     def __init__(self, hosts: host_manager.HostManager | None = None):
         # Loading here makes a typo in enabled_filters fail at startup.
         self.filters = filters.load_filters(
-            CONF.filter_scheduler.enabled_filters)
+            CONF.filter_scheduler.enabled_filters
+        )
         self.weighers = [ram.RAMWeigher()]
         self.host_manager = hosts or host_manager.HostManager()
         # One selection at a time, so each sees the previous one consumed.
@@ -51,22 +52,29 @@ class FilterScheduler:
             passed = self._filter(states, request_spec)
             chosen = self._choose(weights.weigh_hosts(self.weighers, passed))
             self.host_manager.record_selection(
-                request_spec.get('instance_uuid'), chosen[0], resources)
-        LOG.debug('Selected %s (alternates %s) for instance %s', chosen[0],
-                  chosen[1:], request_spec.get('instance_uuid'))
+                request_spec.get('instance_uuid'), chosen[0], resources
+            )
+        LOG.debug(
+            'Selected %s (alternates %s) for instance %s',
+            chosen[0],
+            chosen[1:],
+            request_spec.get('instance_uuid'),
+        )
         return [state.to_destination() for state in chosen]
 
     def _filter(self, states, request_spec):
         instance = request_spec.get('instance_uuid')
         if not states:
             raise exception.NoValidHost(
-                reason='%s No compute node is registered.' % NOT_ENOUGH_HOSTS)
+                reason='%s No compute node is registered.' % NOT_ENOUGH_HOSTS
+            )
         ignored = set(request_spec.get('ignore_hosts') or [])
         candidates = [state for state in states if state.host not in ignored]
         if not candidates:
             raise exception.NoValidHost(
-                reason='%s Every compute host (%s) is in ignore_hosts.' % (
-                    NOT_ENOUGH_HOSTS, ', '.join(sorted(ignored))))
+                reason='%s Every compute host (%s) is in ignore_hosts.'
+                % (NOT_ENOUGH_HOSTS, ', '.join(sorted(ignored)))
+            )
         results = []
         for host_filter in self.filters:
             before = len(candidates)
@@ -74,9 +82,17 @@ class FilterScheduler:
             name = type(host_filter).__name__
             results.append('%s %d->%d' % (name, before, len(candidates)))
             if not candidates:
-                reason = ('%s %s removed the last %d host(s) for instance %s'
-                          ' (%s).' % (NOT_ENOUGH_HOSTS, name, before,
-                                      instance, ', '.join(results)))
+                reason = (
+                    '%s %s removed the last %d host(s) for instance %s'
+                    ' (%s).'
+                    % (
+                        NOT_ENOUGH_HOSTS,
+                        name,
+                        before,
+                        instance,
+                        ', '.join(results),
+                    )
+                )
                 LOG.info('No valid host: %s', reason)
                 raise exception.NoValidHost(reason=reason)
         return candidates
@@ -91,8 +107,9 @@ class FilterScheduler:
                 best_per_host.append(state)
         # Picking among the few best spreads requests of schedulers that
         # do not see each other's selections.
-        subset = best_per_host[:CONF.filter_scheduler.host_subset_size]
+        subset = best_per_host[: CONF.filter_scheduler.host_subset_size]
         selected = random.choice(subset)
-        alternates = [state for state in best_per_host
-                      if state is not selected]
-        return [selected] + alternates[:CONF.scheduler.max_attempts - 1]
+        alternates = [
+            state for state in best_per_host if state is not selected
+        ]
+        return [selected] + alternates[: CONF.scheduler.max_attempts - 1]

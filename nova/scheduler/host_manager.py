@@ -52,20 +52,31 @@ class HostState:
         self.num_instances = node['running_vms']
         # A ratio of 0 (or none) on the row means "the configured default",
         # as nova's compute nodes report it.
-        self.cpu_allocation_ratio = (node.get('cpu_allocation_ratio') or
-                                     CONF.cpu_allocation_ratio)
-        self.ram_allocation_ratio = (node.get('ram_allocation_ratio') or
-                                     CONF.ram_allocation_ratio)
-        self.disk_allocation_ratio = (node.get('disk_allocation_ratio') or
-                                      CONF.disk_allocation_ratio)
+        self.cpu_allocation_ratio = (
+            node.get('cpu_allocation_ratio') or CONF.cpu_allocation_ratio
+        )
+        self.ram_allocation_ratio = (
+            node.get('ram_allocation_ratio') or CONF.ram_allocation_ratio
+        )
+        self.disk_allocation_ratio = (
+            node.get('disk_allocation_ratio') or CONF.disk_allocation_ratio
+        )
         self.service = service
         self.availability_zone = (service or {}).get('availability_zone')
 
     def __repr__(self):
-        return ('<HostState %s/%s ram:%sMiB free disk:%sMiB free '
-                'vcpus:%s/%s used>' % (
-                    self.host, self.nodename, self.free_ram_mb,
-                    self.free_disk_mb, self.vcpus_used, self.vcpus_total))
+        return (
+            '<HostState %s/%s ram:%sMiB free disk:%sMiB free '
+            'vcpus:%s/%s used>'
+            % (
+                self.host,
+                self.nodename,
+                self.free_ram_mb,
+                self.free_disk_mb,
+                self.vcpus_used,
+                self.vcpus_total,
+            )
+        )
 
     def consume_from_request(self, resources: ResourceRequest) -> None:
         """Account for one instance of ``resources`` placed here."""
@@ -76,8 +87,11 @@ class HostState:
 
     def to_destination(self) -> dict:
         """The host dict select_destinations returns for this node."""
-        return {'host': self.host, 'nodename': self.nodename,
-                'compute_node_id': self.compute_node_id}
+        return {
+            'host': self.host,
+            'nodename': self.nodename,
+            'compute_node_id': self.compute_node_id,
+        }
 
 
 @db_api.context_manager.reader
@@ -95,7 +109,9 @@ def _unclaimed_builds(context, instance_uuids):
             _instances.c.deleted == 0,
             _instances.c.vm_state == vm_states.BUILDING,
             _instances.c.task_state == vm_states.SCHEDULING,
-            ~claimed))
+            ~claimed,
+        )
+    )
     return {row.uuid for row in rows}
 
 
@@ -111,10 +127,12 @@ class HostManager:
         """HostStates of every live compute node, pending builds applied."""
         services = {
             service['host']: service
-            for service in services_db.get_all(context,
-                                               binary=COMPUTE_BINARY)}
-        states = [HostState(node, services.get(node['host']))
-                  for node in compute_nodes_db.get_all(context)]
+            for service in services_db.get_all(context, binary=COMPUTE_BINARY)
+        }
+        states = [
+            HostState(node, services.get(node['host']))
+            for node in compute_nodes_db.get_all(context)
+        ]
         by_node = {state.compute_node_id: state for state in states}
         # Read after the nodes: a claim landing in between is then missed
         # by this request at worst (the claim itself still refuses to
@@ -136,9 +154,12 @@ class HostManager:
                     self._pending.pop(uuid, None)
             return list(self._pending.values())
 
-    def record_selection(self, instance_uuid: str | None,
-                         host_state: HostState,
-                         resources: ResourceRequest) -> None:
+    def record_selection(
+        self,
+        instance_uuid: str | None,
+        host_state: HostState,
+        resources: ResourceRequest,
+    ) -> None:
         """Consume ``resources`` on ``host_state`` until they are claimed.
 
         A second selection of the same instance (a rebuild of the plan
@@ -147,5 +168,7 @@ class HostManager:
         host_state.consume_from_request(resources)
         if instance_uuid:
             with self._lock:
-                self._pending[instance_uuid] = (host_state.compute_node_id,
-                                                resources)
+                self._pending[instance_uuid] = (
+                    host_state.compute_node_id,
+                    resources,
+                )

@@ -19,9 +19,12 @@ class ResourceRequest:
     def from_spec(cls, request_spec: dict) -> 'ResourceRequest':
         """The resources of ``request_spec['flavor']``."""
         flavor = request_spec.get('flavor') or {}
-        disk_mb = (1024 * (int(flavor.get('root_gb') or 0) +
-                           int(flavor.get('ephemeral_gb') or 0)) +
-                   int(flavor.get('swap') or 0))
-        return cls(vcpus=int(flavor.get('vcpus') or 0),
-                   memory_mb=int(flavor.get('memory_mb') or 0),
-                   disk_mb=disk_mb)
+        disk_mb = 1024 * (
+            int(flavor.get('root_gb') or 0)
+            + int(flavor.get('ephemeral_gb') or 0)
+        ) + int(flavor.get('swap') or 0)
+        return cls(
+            vcpus=int(flavor.get('vcpus') or 0),
+            memory_mb=int(flavor.get('memory_mb') or 0),
+            disk_mb=disk_mb,
+        )

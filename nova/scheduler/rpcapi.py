@@ -25,8 +25,7 @@ class SchedulerAPI:
         """The RPC client, created on first use (after rpc setup)."""
         if self._client is None:
             target = messaging.Target(topic=RPC_TOPIC, version='1.0')
-            self._client = rpc.get_client(target,
-                                          version_cap=self.VERSION_CAP)
+            self._client = rpc.get_client(target, version_cap=self.VERSION_CAP)
         return self._client
 
     def select_destinations(self, ctxt, request_spec: dict) -> list:
@@ -39,5 +38,6 @@ class SchedulerAPI:
         """
         version = '1.0'
         cctxt = self.client.prepare(version=version)
-        return cctxt.call(ctxt, 'select_destinations',
-                          request_spec=request_spec)
+        return cctxt.call(
+            ctxt, 'select_destinations', request_spec=request_spec
+        )

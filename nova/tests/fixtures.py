@@ -22,7 +22,8 @@ class Database(fixtures.Fixture):
 
     def _setUp(self):
         self.url = self.useFixture(
-            db_fixture.OpportunisticDB(self.backend)).url
+            db_fixture.OpportunisticDB(self.backend)
+        ).url
         cm = db_api.use_connection(self.url)
         self.manager = cm.__enter__()
         self.addCleanup(cm.__exit__, None, None, None)
@@ -30,5 +31,6 @@ class Database(fixtures.Fixture):
         migration.db_sync(self.engine)
         if self.seed:
             from nova.db import defaults
+
             with self.engine.begin() as conn:
                 defaults.ensure_defaults(conn)

@@ -36,8 +36,13 @@ class ComputeDriver:
     def cleanup_host(self):
         """Stop in-flight long operations: the service is stopping."""
 
-    def spawn(self, instance, network_info=None, block_device_info=None,
-              admin_password=None):
+    def spawn(
+        self,
+        instance,
+        network_info=None,
+        block_device_info=None,
+        admin_password=None,
+    ):
         """Boot ``instance`` (idempotent by uuid); return get_info().
 
         :raises nova.exception.InstanceDeployFailure: the boot failed.
@@ -102,7 +107,8 @@ def load_compute_driver(host, compute_driver=None):
     if not name:
         raise ComputeDriverNotFound(
             '[compute] compute_driver is empty; set it, for example to '
-            'fake.FakeDriver')
+            'fake.FakeDriver'
+        )
     candidates = ['%s.%s' % (_DRIVER_PACKAGE, name), name]
     errors = []
     for path in candidates:
@@ -113,10 +119,12 @@ def load_compute_driver(host, compute_driver=None):
             continue
         if not (isinstance(cls, type) and issubclass(cls, ComputeDriver)):
             raise ComputeDriverNotFound(
-                '[compute] compute_driver %r: %s is not a ComputeDriver' % (
-                    name, path))
+                '[compute] compute_driver %r: %s is not a ComputeDriver'
+                % (name, path)
+            )
         return cls(host)
     raise ComputeDriverNotFound(
         '[compute] compute_driver %r cannot be loaded (%s); use '
-        '<module under nova.virt>.<class>, for example fake.FakeDriver' % (
-            name, '; '.join(errors)))
+        '<module under nova.virt>.<class>, for example fake.FakeDriver'
+        % (name, '; '.join(errors))
+    )

@@ -92,14 +92,18 @@ class FakeDriver(driver.ComputeDriver):
         path = instance_path(uuid)
         os.makedirs(path, exist_ok=True)
         try:
-            fd = os.open(os.path.join(path, OWNER_FILE),
-                         os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = os.open(
+                os.path.join(path, OWNER_FILE),
+                os.O_CREAT | os.O_EXCL | os.O_WRONLY,
+                0o644,
+            )
         except FileExistsError:
             owner = self._owner(uuid)
             if owner != self.host:
                 raise exception.InstanceDeployFailure(
                     reason='instance %s already has a directory on host %s;'
-                           ' destroy it there first' % (uuid, owner))
+                    ' destroy it there first' % (uuid, owner)
+                )
             return path
         with os.fdopen(fd, 'w') as f:
             f.write(self.host + '\n')
@@ -107,12 +111,18 @@ class FakeDriver(driver.ComputeDriver):
 
     def _spawned(self, uuid):
         return self._owned(uuid) and os.path.exists(
-            os.path.join(instance_path(uuid), DISK_FILE))
+            os.path.join(instance_path(uuid), DISK_FILE)
+        )
 
     # -- boot and delete -----------------------------------------------
 
-    def spawn(self, instance, network_info=None, block_device_info=None,
-              admin_password=None):
+    def spawn(
+        self,
+        instance,
+        network_info=None,
+        block_device_info=None,
+        admin_password=None,
+    ):
         """Boot once per uuid: disk, power state, one console line.
 
         A repeated spawn (a step re-executed after a crash) returns the
@@ -124,11 +134,14 @@ class FakeDriver(driver.ComputeDriver):
         if self.host in CONF.fake_driver.spawn_failure_hosts:
             raise exception.InstanceDeployFailure(
                 reason='fake spawn failure injected on host %s '
-                       '([fake_driver] spawn_failure_hosts)' % self.host)
+                '([fake_driver] spawn_failure_hosts)' % self.host
+            )
         if CONF.fake_driver.spawn_delay and self._stopping.wait(
-                CONF.fake_driver.spawn_delay):
+            CONF.fake_driver.spawn_delay
+        ):
             raise exception.InstanceDeployFailure(
-                reason='host %s is stopping' % self.host)
+                reason='host %s is stopping' % self.host
+            )
         with _instance_lock(uuid):
             if self._spawned(uuid):
                 return self._complete_boot(uuid)
@@ -137,9 +150,14 @@ class FakeDriver(driver.ComputeDriver):
             flavor = instance.get('flavor') or {}
             tmp = os.path.join(path, DISK_FILE + '.part')
             with open(tmp, 'w') as f:
-                f.write('fake root disk of %s: image %s, %s GiB\n' % (
-                    uuid, instance.get('image_ref'),
-                    flavor.get('root_gb', 0)))
+                f.write(
+                    'fake root disk of %s: image %s, %s GiB\n'
+                    % (
+                        uuid,
+                        instance.get('image_ref'),
+                        flavor.get('root_gb', 0),
+                    )
+                )
             # The rename is the commit point of the boot: "spawned" is
             # the presence of the disk, never half of it.
             os.replace(tmp, os.path.join(path, DISK_FILE))
@@ -151,17 +169,21 @@ class FakeDriver(driver.ComputeDriver):
         """Finish a boot interrupted between the disk and its console
         line (a crash), without ever writing a second line."""
         with _instance_lock(uuid):
-            if not os.path.exists(os.path.join(instance_path(uuid),
-                                               CONSOLE_FILE)):
+            if not os.path.exists(
+                os.path.join(instance_path(uuid), CONSOLE_FILE)
+            ):
                 self._append_console(uuid)
         return self.get_info(uuid)
 
     def _append_console(self, uuid, network_info=None):
-        addresses = ','.join(vif.get('address', '')
-                             for vif in network_info or [])
+        addresses = ','.join(
+            vif.get('address', '') for vif in network_info or []
+        )
         with open(os.path.join(instance_path(uuid), CONSOLE_FILE), 'a') as f:
-            f.write('%s boot %s on %s addresses=%s\n' % (
-                timeutils.utcnow().isoformat(), uuid, self.host, addresses))
+            f.write(
+                '%s boot %s on %s addresses=%s\n'
+                % (timeutils.utcnow().isoformat(), uuid, self.host, addresses)
+            )
 
     def destroy(self, instance, network_info=None, block_device_info=None):
         """Remove the instance directory if this host owns it."""
@@ -170,8 +192,13 @@ class FakeDriver(driver.ComputeDriver):
         with _instance_lock(uuid):
             owner = self._owner(uuid)
             if owner not in (None, self.host):
-                LOG.warning('Not destroying instance %s on %s: its directory'
-                            ' belongs to host %s', uuid, self.host, owner)
+                LOG.warning(
+                    'Not destroying instance %s on %s: its directory'
+                    ' belongs to host %s',
+                    uuid,
+                    self.host,
+                    owner,
+                )
                 return
             if os.path.isdir(path):
                 shutil.rmtree(path, ignore_errors=True)
@@ -183,27 +210,35 @@ class FakeDriver(driver.ComputeDriver):
         """Create the ephemeral and swap files; the root disk comes with
         spawn. Returns the block_device_info spawn receives."""
         uuid = instance['uuid']
-        info = {'root_device_name': '/dev/vda', 'ephemerals': [],
-                'swap': None}
+        info = {'root_device_name': '/dev/vda', 'ephemerals': [], 'swap': None}
         files = []
         for bdm in block_device_mappings or []:
             if bdm.get('boot_index') == 0:
-                info['root_device_name'] = bdm.get('device_name') or \
-                    info['root_device_name']
+                info['root_device_name'] = (
+                    bdm.get('device_name') or info['root_device_name']
+                )
                 continue
-            if bdm.get('destination_type') != 'local' or \
-                    bdm.get('source_type') != 'blank':
+            if (
+                bdm.get('destination_type') != 'local'
+                or bdm.get('source_type') != 'blank'
+            ):
                 continue
             if bdm.get('guest_format') == 'swap':
-                info['swap'] = {'device_name': bdm.get('device_name'),
-                                'swap_size': bdm.get('volume_size'),
-                                'path': SWAP_FILE}
+                info['swap'] = {
+                    'device_name': bdm.get('device_name'),
+                    'swap_size': bdm.get('volume_size'),
+                    'path': SWAP_FILE,
+                }
                 files.append(SWAP_FILE)
             else:
                 name = '%s%d' % (EPHEMERAL_PREFIX, len(info['ephemerals']))
-                info['ephemerals'].append({
-                    'device_name': bdm.get('device_name'),
-                    'size': bdm.get('volume_size'), 'path': name})
+                info['ephemerals'].append(
+                    {
+                        'device_name': bdm.get('device_name'),
+                        'size': bdm.get('volume_size'),
+                        'path': name,
+                    }
+                )
                 files.append(name)
         if files:
             with _instance_lock(uuid):
@@ -267,9 +302,12 @@ class FakeDriver(driver.ComputeDriver):
     def get_info(self, instance_uuid):
         """Power state of an instance spawned on this host."""
         self._require_spawned(instance_uuid)
-        return {'uuid': instance_uuid,
-                'power_state': self._read_power_state(instance_uuid),
-                'host': self.host, 'node': self.host}
+        return {
+            'uuid': instance_uuid,
+            'power_state': self._read_power_state(instance_uuid),
+            'host': self.host,
+            'node': self.host,
+        }
 
     def list_instances(self):
         """Uuids spawned on this host, read from disk (survives restarts)."""
@@ -281,10 +319,12 @@ class FakeDriver(driver.ComputeDriver):
 
     def get_available_resource(self):
         """One node named like the host, sized by ``[fake_driver]``."""
-        return {'hypervisor_hostname': self.host,
-                'hypervisor_type': self.hypervisor_type,
-                'hypervisor_version': self.hypervisor_version,
-                'host_ip': '127.0.0.1',
-                'vcpus': CONF.fake_driver.vcpus,
-                'memory_mb': CONF.fake_driver.memory_mb,
-                'local_gb': CONF.fake_driver.local_gb}
+        return {
+            'hypervisor_hostname': self.host,
+            'hypervisor_type': self.hypervisor_type,
+            'hypervisor_version': self.hypervisor_version,
+            'host_ip': '127.0.0.1',
+            'vcpus': CONF.fake_driver.vcpus,
+            'memory_mb': CONF.fake_driver.memory_mb,
+            'local_gb': CONF.fake_driver.local_gb,
+        }

@@ -35,14 +35,20 @@ _VERSION_RE = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)$')
 
 class InvalidAPIVersionString(exception.Invalid):
     """A version header that is not MAJOR.MINOR."""
-    msg_fmt = ('API Version String %(version)s is of invalid format. Must '
-               'be of format MajorNum.MinorNum.')
+
+    msg_fmt = (
+        'API Version String %(version)s is of invalid format. Must '
+        'be of format MajorNum.MinorNum.'
+    )
 
 
 class InvalidGlobalAPIVersion(exception.NovaException):
     """A version outside the range this server supports: 406."""
-    msg_fmt = ('Version %(req_ver)s is not supported by the API. Minimum '
-               'is %(min_ver)s and maximum is %(max_ver)s.')
+
+    msg_fmt = (
+        'Version %(req_ver)s is not supported by the API. Minimum '
+        'is %(min_ver)s and maximum is %(max_ver)s.'
+    )
     code = 406
 
 
@@ -82,8 +88,11 @@ class APIVersionRequest:
 
     @staticmethod
     def _of(value):
-        return value if isinstance(value, APIVersionRequest) else \
-            APIVersionRequest(value)
+        return (
+            value
+            if isinstance(value, APIVersionRequest)
+            else APIVersionRequest(value)
+        )
 
     def is_null(self):
         """True for the empty version (0.0)."""
@@ -122,8 +131,10 @@ def from_headers(headers):
     :raises InvalidGlobalAPIVersion: version out of range (406).
     """
     requested = microversion_parse.get_version(
-        headers, service_type='compute',
-        legacy_headers=['X-OpenStack-Nova-API-Version'])
+        headers,
+        service_type='compute',
+        legacy_headers=['X-OpenStack-Nova-API-Version'],
+    )
     if requested is None:
         return min_api_version()
     requested = requested.strip()
@@ -132,6 +143,8 @@ def from_headers(headers):
     version = APIVersionRequest(requested)
     if not version.matches(min_api_version(), max_api_version()):
         raise InvalidGlobalAPIVersion(
-            req_ver=version.get_string(), min_ver=MIN_API_VERSION,
-            max_ver=MAX_API_VERSION)
+            req_ver=version.get_string(),
+            min_ver=MIN_API_VERSION,
+            max_ver=MAX_API_VERSION,
+        )
     return version

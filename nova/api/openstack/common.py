@@ -30,10 +30,27 @@ _STATE_MAP = {
 
 # Every status nova's API knows, for the 2.38 check of the status filter.
 KNOWN_STATUSES = (
-    'ACTIVE', 'BUILD', 'DELETED', 'ERROR', 'HARD_REBOOT', 'MIGRATING',
-    'PASSWORD', 'PAUSED', 'REBOOT', 'REBUILD', 'RESCUE', 'RESIZE',
-    'REVERT_RESIZE', 'SHELVED', 'SHELVED_OFFLOADED', 'SHUTOFF',
-    'SOFT_DELETED', 'SUSPENDED', 'UNKNOWN', 'VERIFY_RESIZE')
+    'ACTIVE',
+    'BUILD',
+    'DELETED',
+    'ERROR',
+    'HARD_REBOOT',
+    'MIGRATING',
+    'PASSWORD',
+    'PAUSED',
+    'REBOOT',
+    'REBUILD',
+    'RESCUE',
+    'RESIZE',
+    'REVERT_RESIZE',
+    'SHELVED',
+    'SHELVED_OFFLOADED',
+    'SHUTOFF',
+    'SOFT_DELETED',
+    'SUSPENDED',
+    'UNKNOWN',
+    'VERIFY_RESIZE',
+)
 
 
 def check_instance_uuid(server_id: str) -> None:
@@ -57,8 +74,11 @@ def status_from_state(vm_state, task_state=None):
 def vm_states_from_status(status):
     """vm_states shown as ``status``; [] when no server can have it."""
     status = status.upper()
-    return [vm_state for vm_state, states in _STATE_MAP.items()
-            if states['default'] == status]
+    return [
+        vm_state
+        for vm_state, states in _STATE_MAP.items()
+        if states['default'] == status
+    ]
 
 
 def get_pagination_params(req):
@@ -76,10 +96,12 @@ def _non_negative_int(value, name):
         number = int(value)
     except (TypeError, ValueError):
         raise webob.exc.HTTPBadRequest(
-            explanation='%s param must be an integer' % name)
+            explanation='%s param must be an integer' % name
+        )
     if number < 0:
         raise webob.exc.HTTPBadRequest(
-            explanation='%s param must be positive' % name)
+            explanation='%s param must be positive' % name
+        )
     return number
 
 
@@ -103,8 +125,9 @@ def url_join(*parts):
 
 def self_href(req, collection, identifier):
     """``<api base>/<project>/<collection>/<id>``."""
-    return url_join(req.application_url, project_in_url(req), collection,
-                    identifier)
+    return url_join(
+        req.application_url, project_in_url(req), collection, identifier
+    )
 
 
 def bookmark_href(req, collection, identifier):
@@ -112,31 +135,45 @@ def bookmark_href(req, collection, identifier):
     base = req.application_url
     for suffix in ('/v2.1', '/v2'):
         if base.endswith(suffix):
-            base = base[:-len(suffix)]
+            base = base[: -len(suffix)]
             break
     return url_join(base, project_in_url(req), collection, identifier)
 
 
 def resource_links(req, collection, identifier):
     """The self and bookmark links of an item."""
-    return [{'rel': 'self',
-             'href': self_href(req, collection, identifier)},
-            {'rel': 'bookmark',
-             'href': bookmark_href(req, collection, identifier)}]
+    return [
+        {'rel': 'self', 'href': self_href(req, collection, identifier)},
+        {
+            'rel': 'bookmark',
+            'href': bookmark_href(req, collection, identifier),
+        },
+    ]
 
 
 def collection_links(req, items, collection, id_key='id', limit=None):
     """The ``next`` link when the page is full, as nova's view builder."""
-    max_items = min(int(req.GET['limit']) if 'limit' in req.GET
-                    else CONF.api.max_limit, CONF.api.max_limit) \
-        if limit is None else limit
+    max_items = (
+        min(
+            int(req.GET['limit'])
+            if 'limit' in req.GET
+            else CONF.api.max_limit,
+            CONF.api.max_limit,
+        )
+        if limit is None
+        else limit
+    )
     if not items or len(items) != max_items:
         return []
     params = [(k, v) for k, v in req.GET.items() if k != 'marker']
     params.append(('marker', items[-1][id_key]))
     href = url_join(req.application_url, project_in_url(req), collection)
-    return [{'rel': 'next',
-             'href': '%s?%s' % (href, urllib.parse.urlencode(params))}]
+    return [
+        {
+            'rel': 'next',
+            'href': '%s?%s' % (href, urllib.parse.urlencode(params)),
+        }
+    ]
 
 
 def _as_datetime(value):
@@ -163,7 +200,8 @@ def parse_changes_since(value):
         return timeutils.normalize_time(timeutils.parse_isotime(value))
     except ValueError:
         raise webob.exc.HTTPBadRequest(
-            explanation='Invalid filter field: changes-since.')
+            explanation='Invalid filter field: changes-since.'
+        )
 
 
 _compute_api = None

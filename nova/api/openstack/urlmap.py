@@ -33,17 +33,15 @@ class URLMap:
     def __call__(self, environ, start_response):
         path = (environ.get('PATH_INFO') or '').rstrip('/')
         if path in self.exact:
-            return self._call(self.exact[path], path, environ,
-                              start_response)
+            return self._call(self.exact[path], path, environ, start_response)
         for prefix, app in self.below:
             if path == prefix or path.startswith(prefix + '/'):
                 return self._call(app, prefix, environ, start_response)
-        response = wsgi.fault_response(
-            404, 'The resource could not be found.')
+        response = wsgi.fault_response(404, 'The resource could not be found.')
         return response(environ, start_response)
 
     @staticmethod
     def _call(app, prefix, environ, start_response):
         environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME', '') + prefix
-        environ['PATH_INFO'] = environ.get('PATH_INFO', '')[len(prefix):]
+        environ['PATH_INFO'] = environ.get('PATH_INFO', '')[len(prefix) :]
         return app(environ, start_response)

@@ -26,10 +26,17 @@ JSON = 'application/json'
 
 # Fault names per HTTP status, exactly as nova's Fault._fault_names.
 _FAULT_NAMES = {
-    400: 'badRequest', 401: 'unauthorized', 403: 'forbidden',
-    404: 'itemNotFound', 405: 'badMethod', 409: 'conflictingRequest',
-    413: 'overLimit', 415: 'badMediaType', 429: 'overLimit',
-    501: 'notImplemented', 503: 'serviceUnavailable',
+    400: 'badRequest',
+    401: 'unauthorized',
+    403: 'forbidden',
+    404: 'itemNotFound',
+    405: 'badMethod',
+    409: 'conflictingRequest',
+    413: 'overLimit',
+    415: 'badMediaType',
+    429: 'overLimit',
+    501: 'notImplemented',
+    503: 'serviceUnavailable',
 }
 
 
@@ -74,8 +81,11 @@ def add_version_headers(response, version):
     text = version.get_string()
     response.headers[API_VERSION_HEADER] = 'compute ' + text
     response.headers[LEGACY_API_VERSION_HEADER] = text
-    vary = [v.strip() for v in response.headers.get('Vary', '').split(',')
-            if v.strip()]
+    vary = [
+        v.strip()
+        for v in response.headers.get('Vary', '').split(',')
+        if v.strip()
+    ]
     for header in (API_VERSION_HEADER, LEGACY_API_VERSION_HEADER):
         if header not in vary:
             vary.append(header)
@@ -110,8 +120,11 @@ def fault_response(code, message, version=None, headers=None):
 def http_error_to_response(exc, version=None):
     """Turn a webob HTTP error raised by a controller into a fault."""
     message = exc.explanation or exc.detail or exc.title
-    headers = {k: v for k, v in exc.headers.items()
-               if k.lower() in ('retry-after', 'location')}
+    headers = {
+        k: v
+        for k, v in exc.headers.items()
+        if k.lower() in ('retry-after', 'location')
+    }
     return fault_response(exc.code, message, version, headers)
 
 
@@ -125,9 +138,11 @@ def nova_error_to_response(exc, version=None):
 
 def response(code):
     """Set the success status of a controller method (default 200)."""
+
     def decorator(func):
         func.wsgi_code = code
         return func
+
     return decorator
 
 
@@ -137,14 +152,18 @@ def api_version(min_version, max_version=None):
     The same as nova's ``Controller.api_version`` for methods that exist
     in one range only (e.g. the images proxy until 2.35).
     """
+
     def decorator(func):
         @functools.wraps(func)
         def wrapper(self, req, *args, **kwargs):
             if not req.is_version(min_version, max_version):
                 raise webob.exc.HTTPNotFound(
-                    explanation='The resource could not be found.')
+                    explanation='The resource could not be found.'
+                )
             return func(self, req, *args, **kwargs)
+
         return wrapper
+
     return decorator
 
 
@@ -186,7 +205,8 @@ class Resource:
         else:
             status = getattr(method, 'wsgi_code', 200)
             response_obj = json_response(
-                status, result if status != 204 else None)
+                status, result if status != 204 else None
+            )
         add_version_headers(response_obj, version)
         return response_obj
 
@@ -197,10 +217,13 @@ class Resource:
             return
         context = req.context
         if context.project_id and project_id != context.project_id:
-            raise webob.exc.HTTPBadRequest(explanation=(
-                "Malformed request URL: URL's project_id '%s' doesn't "
-                "match Context's project_id '%s'" % (
-                    project_id, context.project_id)))
+            raise webob.exc.HTTPBadRequest(
+                explanation=(
+                    "Malformed request URL: URL's project_id '%s' doesn't "
+                    "match Context's project_id '%s'"
+                    % (project_id, context.project_id)
+                )
+            )
 
     @staticmethod
     def _parse_body(req):
@@ -208,12 +231,17 @@ class Resource:
         if not req.content_length and not req.body:
             return None
         content_type = req.content_type
-        if content_type and content_type not in (JSON, 'text/plain') \
-                and not content_type.endswith('+json'):
+        if (
+            content_type
+            and content_type not in (JSON, 'text/plain')
+            and not content_type.endswith('+json')
+        ):
             raise webob.exc.HTTPUnsupportedMediaType(
-                explanation='Unsupported Content-Type')
+                explanation='Unsupported Content-Type'
+            )
         try:
             return jsonutils.loads(req.body)
         except (ValueError, UnicodeDecodeError):
             raise webob.exc.HTTPBadRequest(
-                explanation='Malformed request body')
+                explanation='Malformed request body'
+            )

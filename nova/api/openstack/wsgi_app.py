@@ -25,9 +25,15 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 APP_NAME = 'osapi_compute'
-_PACKAGE_ETC = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
-    'etc', 'nova')
+_PACKAGE_ETC = os.path.join(
+    os.path.dirname(
+        os.path.dirname(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        )
+    ),
+    'etc',
+    'nova',
+)
 
 
 class PasteConfigNotFound(Exception):
@@ -52,14 +58,18 @@ def find_paste_config(conf=CONF):
         found = None
     if found:
         return os.path.abspath(found)
-    for directory in (_PACKAGE_ETC, os.path.join(sys.prefix, 'etc', 'nova'),
-                      '/etc/nova'):
+    for directory in (
+        _PACKAGE_ETC,
+        os.path.join(sys.prefix, 'etc', 'nova'),
+        '/etc/nova',
+    ):
         candidate = os.path.join(directory, name)
         if os.path.exists(candidate):
             return candidate
     raise PasteConfigNotFound(
-        'api-paste config %s not found in the config dirs, %s or %s' % (
-            name, _PACKAGE_ETC, os.path.join(sys.prefix, 'etc', 'nova')))
+        'api-paste config %s not found in the config dirs, %s or %s'
+        % (name, _PACKAGE_ETC, os.path.join(sys.prefix, 'etc', 'nova'))
+    )
 
 
 def load_app(conf=CONF, name=APP_NAME):

@@ -22,14 +22,15 @@ def schema(request_body_schema, min_version=None, max_version=None):
             if req.is_version(min_version, max_version):
                 validator.validate(kwargs.get('body'))
             return func(self, req, *args, **kwargs)
+
         return wrapper
+
     return decorator
 
 
 def query_schema(query_params_schema, min_version=None, max_version=None):
     """Validate the query string (a dict of lists) in a version range."""
-    validator = validators.SchemaValidator(query_params_schema,
-                                           is_body=False)
+    validator = validators.SchemaValidator(query_params_schema, is_body=False)
 
     def decorator(func):
         @functools.wraps(func)
@@ -37,5 +38,7 @@ def query_schema(query_params_schema, min_version=None, max_version=None):
             if req.is_version(min_version, max_version):
                 validator.validate(req.GET.dict_of_lists())
             return func(self, req, *args, **kwargs)
+
         return wrapper
+
     return decorator

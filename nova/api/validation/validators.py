@@ -29,12 +29,16 @@ def _is_name(instance):
     if not isinstance(instance, str):
         return True
     if instance.strip() != instance:
-        raise ValueError('An invalid \'name\' value was provided. The '
-                         'name must be: printable characters. Can not '
-                         'start or end with whitespace.')
+        raise ValueError(
+            'An invalid \'name\' value was provided. The '
+            'name must be: printable characters. Can not '
+            'start or end with whitespace.'
+        )
     if not all(char.isprintable() for char in instance):
-        raise ValueError('An invalid \'name\' value was provided. The '
-                         'name must be: printable characters.')
+        raise ValueError(
+            'An invalid \'name\' value was provided. The '
+            'name must be: printable characters.'
+        )
     return True
 
 
@@ -87,7 +91,8 @@ class SchemaValidator:
 
     def __init__(self, schema, is_body=True):
         validator_cls = jsonschema.validators.validator_for(
-            schema, default=jsonschema.Draft4Validator)
+            schema, default=jsonschema.Draft4Validator
+        )
         self.validator = validator_cls(schema, format_checker=_FORMATS)
         self.is_body = is_body
 
@@ -102,15 +107,23 @@ class SchemaValidator:
                 message = ex.message
             if len(ex.path) > 0:
                 if self.is_body:
-                    detail = ('Invalid input for field/attribute %(path)s. '
-                              'Value: %(value)s. %(message)s') % {
-                        'path': ex.path.pop(), 'value': ex.instance,
-                        'message': message}
+                    detail = (
+                        'Invalid input for field/attribute %(path)s. '
+                        'Value: %(value)s. %(message)s'
+                    ) % {
+                        'path': ex.path.pop(),
+                        'value': ex.instance,
+                        'message': message,
+                    }
                 else:
-                    detail = ('Invalid input for query parameters '
-                              '%(path)s. Value: %(value)s. %(message)s') % {
-                        'path': ex.path.pop(), 'value': ex.instance,
-                        'message': message}
+                    detail = (
+                        'Invalid input for query parameters '
+                        '%(path)s. Value: %(value)s. %(message)s'
+                    ) % {
+                        'path': ex.path.pop(),
+                        'value': ex.instance,
+                        'message': message,
+                    }
             else:
                 detail = message
             raise exception.ValidationError(detail=detail)

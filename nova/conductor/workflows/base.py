@@ -51,10 +51,13 @@ def request_context(context):
 #: loses replies in flight): the calls a step makes are fenced and
 #: idempotent, so the step is simply run again.
 _retry_db_errors = oslo_db_api.wrap_db_retry(
-    max_retries=3, retry_interval=0.5, inc_retry_interval=True,
-    retry_on_disconnect=True, retry_on_deadlock=True,
-    exception_checker=lambda exc: isinstance(exc,
-                                             messaging.MessagingTimeout))
+    max_retries=3,
+    retry_interval=0.5,
+    inc_retry_interval=True,
+    retry_on_disconnect=True,
+    retry_on_deadlock=True,
+    exception_checker=lambda exc: isinstance(exc, messaging.MessagingTimeout),
+)
 
 
 class Step(orc.Task):
@@ -105,8 +108,9 @@ class _Fence:
     __slots__ = ('context', 'workflow_id', 'workflow_generation')
 
     def __init__(self, context, workflow_id, workflow_generation):
-        self.context = fencing.fenced(request_context(context), workflow_id,
-                                      workflow_generation)
+        self.context = fencing.fenced(
+            request_context(context), workflow_id, workflow_generation
+        )
         self.workflow_id = workflow_id
         self.workflow_generation = workflow_generation
 
@@ -123,16 +127,21 @@ def _fenced_call(method):
     if named:
         raise TypeError(
             '%s declares %s: a FencedStep gets them as self.%s'
-            % (method.__qualname__, ', '.join(named), named[0]))
+            % (method.__qualname__, ', '.join(named), named[0])
+        )
     params = list(signature.parameters.values())
     var_kw = [p for p in params if p.kind == p.VAR_KEYWORD]
-    params = [p for p in params if p.kind != p.VAR_KEYWORD] + [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY)
-        for name in _WORKFLOW_ARGUMENTS] + var_kw
+    params = (
+        [p for p in params if p.kind != p.VAR_KEYWORD]
+        + [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY)
+            for name in _WORKFLOW_ARGUMENTS
+        ]
+        + var_kw
+    )
 
     @functools.wraps(method)
-    def call(self, *args, context, workflow_id, workflow_generation,
-             **kwargs):
+    def call(self, *args, context, workflow_id, workflow_generation, **kwargs):
         outer = getattr(_running, 'fence', None)
         _running.fence = _Fence(context, workflow_id, workflow_generation)
         try:
@@ -167,8 +176,9 @@ class FencedStep(Step):
     def _fence():
         fence = getattr(_running, 'fence', None)
         if fence is None:
-            raise RuntimeError('a step has a context only while its execute '
-                               'or revert runs')
+            raise RuntimeError(
+                'a step has a context only while its execute or revert runs'
+            )
         return fence
 
     @property
@@ -195,8 +205,9 @@ class InstanceTask(FencedStep):
 
     def set_task_state(self, instance_uuid):
         if self.task_state is not None:
-            instances_db.update(self.context, instance_uuid,
-                                {'task_state': self.task_state})
+            instances_db.update(
+                self.context, instance_uuid, {'task_state': self.task_state}
+            )
 
 
 class MarkErrorOnRevert(FencedStep):
@@ -222,18 +233,21 @@ class MarkErrorOnRevert(FencedStep):
     def revert(self, instance_uuid, action_id, flow_failures, **kwargs):
         failure = _first_failure(flow_failures)
         if failure is not None and failure.check(orc.Aborted):
-            LOG.info('Instance %s: %s aborted', instance_uuid,
-                     self.action_name)
-            actions_db.action_finish(self.context, action_id,
-                                     message='Aborted')
+            LOG.info(
+                'Instance %s: %s aborted', instance_uuid, self.action_name
+            )
+            actions_db.action_finish(
+                self.context, action_id, message='Aborted'
+            )
             return
         code, message, details = fault_from_failure(failure)
         try:
             set_error(self.context, instance_uuid, code, message, details)
         except exception.InstanceNotFound:
             # Deleted meanwhile: nothing left to mark.
-            LOG.info('Instance %s gone before it could be set ERROR',
-                     instance_uuid)
+            LOG.info(
+                'Instance %s gone before it could be set ERROR', instance_uuid
+            )
         actions_db.action_finish(self.context, action_id, message='Error')
 
 
@@ -242,8 +256,11 @@ def set_error(context, instance_uuid, code, message, details=None):
     """ERROR with no task, and the fault saying why: one transaction, so
     nobody sees an ERROR server without its reason.
     """
-    instances_db.update(context, instance_uuid, {
-        'vm_state': vm_states.ERROR, 'task_state': None})
+    instances_db.update(
+        context,
+        instance_uuid,
+        {'vm_state': vm_states.ERROR, 'task_state': None},
+    )
     actions_db.fault_create(context, instance_uuid, code, message, details)
 
 
@@ -271,7 +288,7 @@ def fault_from_failure(failure):
     prefix = exception.__name__ + '.'
     for type_name in failure.exc_type_names:
         if type_name.startswith(prefix):
-            cls = getattr(exception, type_name[len(prefix):], None)
+            cls = getattr(exception, type_name[len(prefix) :], None)
             code = getattr(cls, 'code', 500)
             break
     return code, failure_message(failure), failure.traceback

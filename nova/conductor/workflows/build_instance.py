@@ -53,25 +53,47 @@ VERSION = 1
 #: Failures that are the host's fault: try the next alternate host. A
 #: host that does not answer (its calls time out even after the step's
 #: retries) is one too.
-HOST_FAILURES = (exception.ComputeResourcesUnavailable,
-                 exception.RescheduledException,
-                 exception.InstanceDeployFailure,
-                 messaging.MessagingTimeout)
+HOST_FAILURES = (
+    exception.ComputeResourcesUnavailable,
+    exception.RescheduledException,
+    exception.InstanceDeployFailure,
+    messaging.MessagingTimeout,
+)
 
 
-def make_store(context, instance_uuid, action_id, flavor, image,
-               requested_networks, availability_zone, max_attempts):
+def make_store(
+    context,
+    instance_uuid,
+    action_id,
+    flavor,
+    image,
+    requested_networks,
+    availability_zone,
+    max_attempts,
+):
     """The inputs of one build, as persisted in the workflow row."""
     return {
-        'context': context, 'instance_uuid': instance_uuid,
-        'action_id': action_id, 'flavor': flavor, 'image': image,
+        'context': context,
+        'instance_uuid': instance_uuid,
+        'action_id': action_id,
+        'flavor': flavor,
+        'image': image,
         'requested_networks': requested_networks,
         'request_spec': {
             'instance_uuid': instance_uuid,
             'project_id': context.get('project_id'),
-            'flavor': {key: flavor.get(key) for key in (
-                'flavorid', 'name', 'memory_mb', 'vcpus', 'root_gb',
-                'ephemeral_gb', 'swap')},
+            'flavor': {
+                key: flavor.get(key)
+                for key in (
+                    'flavorid',
+                    'name',
+                    'memory_mb',
+                    'vcpus',
+                    'root_gb',
+                    'ephemeral_gb',
+                    'swap',
+                )
+            },
             'availability_zone': availability_zone,
             'ignore_hosts': [],
         },
@@ -83,8 +105,11 @@ def disk_gb(flavor):
     """Local disk a flavor needs, in GiB: root + ephemeral + swap, as
     the scheduler's DiskFilter counts it (swap is in MiB, rounded up).
     """
-    return ((flavor.get('root_gb') or 0) + (flavor.get('ephemeral_gb') or 0)
-            + math.ceil((flavor.get('swap') or 0) / 1024))
+    return (
+        (flavor.get('root_gb') or 0)
+        + (flavor.get('ephemeral_gb') or 0)
+        + math.ceil((flavor.get('swap') or 0) / 1024)
+    )
 
 
 class SelectDestinations(base.InstanceTask):
@@ -97,7 +122,8 @@ class SelectDestinations(base.InstanceTask):
     def execute(self, instance_uuid, request_spec):
         self.set_task_state(instance_uuid)
         return scheduler_rpcapi.SchedulerAPI().select_destinations(
-            self.context, request_spec)
+            self.context, request_spec
+        )
 
 
 class AlternateHosts(orc.Retry):
@@ -116,14 +142,17 @@ class AlternateHosts(orc.Retry):
             reasons = '; '.join(
                 '%s: %s' % (host.get('host'), base.failure_message(failure))
                 for host, failures in history
-                for failure in failures.values() if failure is not None)
+                for failure in failures.values()
+                if failure is not None
+            )
             raise exception.MaxRetriesExceeded(reason=reasons)
         return destinations[tried]
 
     def on_failure(self, history, destinations, max_attempts):
         failures = history.last_failures
-        if all(f is None or f.check(*HOST_FAILURES)
-               for f in failures.values()):
+        if all(
+            f is None or f.check(*HOST_FAILURES) for f in failures.values()
+        ):
             # Run execute() again: it picks the next alternate, or fails
             # with MaxRetriesExceeded when there is none left.
             return orc.retry.RETRY
@@ -136,18 +165,28 @@ class ClaimResources(base.InstanceTask):
     name = 'claim_resources'
 
     def execute(self, instance_uuid, destination, flavor):
-        claims.claim(self.context, instance_uuid, destination['host'],
-                     destination['nodename'], flavor['vcpus'],
-                     flavor['memory_mb'], disk_gb(flavor),
-                     workflow_id=self.workflow_id)
-        instances_db.update(self.context, instance_uuid, {
-            'host': destination['host'], 'node': destination['nodename']})
+        claims.claim(
+            self.context,
+            instance_uuid,
+            destination['host'],
+            destination['nodename'],
+            flavor['vcpus'],
+            flavor['memory_mb'],
+            disk_gb(flavor),
+            workflow_id=self.workflow_id,
+        )
+        instances_db.update(
+            self.context,
+            instance_uuid,
+            {'host': destination['host'], 'node': destination['nodename']},
+        )
 
     def revert(self, instance_uuid, destination, **kwargs):
         claims.release(self.context, instance_uuid, host=destination['host'])
         try:
-            instances_db.update(self.context, instance_uuid,
-                                {'host': None, 'node': None})
+            instances_db.update(
+                self.context, instance_uuid, {'host': None, 'node': None}
+            )
         except exception.InstanceNotFound:
             pass
 
@@ -162,8 +201,11 @@ class AllocateNetwork(base.InstanceTask):
     def execute(self, instance_uuid, requested_networks):
         self.set_task_state(instance_uuid)
         return network_api.allocate_for_instance(
-            self.context, instance_uuid, requested_networks,
-            workflow_id=self.workflow_id)
+            self.context,
+            instance_uuid,
+            requested_networks,
+            workflow_id=self.workflow_id,
+        )
 
     def revert(self, instance_uuid, **kwargs):
         network_api.deallocate_for_instance(self.context, instance_uuid)
@@ -179,19 +221,31 @@ class PrepareBlockDevices(base.InstanceTask):
     def execute(self, instance_uuid, destination, flavor, image):
         self.set_task_state(instance_uuid)
         instance = instances_db.get(self.context, instance_uuid)
-        bdms = bdm_db.create_defaults_for_instance(self.context, instance,
-                                                   flavor, image)
+        bdms = bdm_db.create_defaults_for_instance(
+            self.context, instance, flavor, image
+        )
         return compute_rpcapi.ComputeAPI().prepare_block_devices(
-            self.context, destination['host'], instance, bdms,
-            self.workflow_id, self.workflow_generation)
+            self.context,
+            destination['host'],
+            instance,
+            bdms,
+            self.workflow_id,
+            self.workflow_generation,
+        )
 
     def revert(self, instance_uuid, destination, **kwargs):
-        instance = instances_db.get(self.context, instance_uuid,
-                                    read_deleted=True)
+        instance = instances_db.get(
+            self.context, instance_uuid, read_deleted=True
+        )
         bdms = bdm_db.get_by_instance(self.context, instance_uuid)
         compute_rpcapi.ComputeAPI().cleanup_block_devices(
-            self.context, destination['host'], instance, bdms,
-            self.workflow_id, self.workflow_generation)
+            self.context,
+            destination['host'],
+            instance,
+            bdms,
+            self.workflow_id,
+            self.workflow_generation,
+        )
         bdm_db.destroy_by_instance(self.context, instance_uuid)
 
 
@@ -208,30 +262,54 @@ class Spawn(base.InstanceTask):
     name = 'spawn'
     task_state = vm_states.SPAWNING
 
-    def execute(self, instance_uuid, destination, network_info,
-                block_device_info, admin_password=None):
+    def execute(
+        self,
+        instance_uuid,
+        destination,
+        network_info,
+        block_device_info,
+        admin_password=None,
+    ):
         self.set_task_state(instance_uuid)
         instance = instances_db.get(self.context, instance_uuid)
         compute = compute_rpcapi.ComputeAPI()
         if CONF.conductor.spawn_mode == 'report':
             token = uuidutils.generate_uuid()
             compute.spawn_and_report(
-                self.context, destination['host'], instance, network_info,
-                block_device_info, self.workflow_id,
-                self.workflow_generation, self.name, token,
-                admin_password=admin_password)
+                self.context,
+                destination['host'],
+                instance,
+                network_info,
+                block_device_info,
+                self.workflow_id,
+                self.workflow_generation,
+                self.name,
+                token,
+                admin_password=admin_password,
+            )
             return orc.Pending(token)
         return compute.spawn(
-            self.context, destination['host'], instance, network_info,
-            block_device_info, self.workflow_id, self.workflow_generation,
-            admin_password=admin_password)
+            self.context,
+            destination['host'],
+            instance,
+            network_info,
+            block_device_info,
+            self.workflow_id,
+            self.workflow_generation,
+            admin_password=admin_password,
+        )
 
     def revert(self, instance_uuid, destination, **kwargs):
-        instance = instances_db.get(self.context, instance_uuid,
-                                    read_deleted=True)
+        instance = instances_db.get(
+            self.context, instance_uuid, read_deleted=True
+        )
         compute_rpcapi.ComputeAPI().destroy(
-            self.context, destination['host'], instance, self.workflow_id,
-            self.workflow_generation)
+            self.context,
+            destination['host'],
+            instance,
+            self.workflow_id,
+            self.workflow_generation,
+        )
 
 
 class MarkActive(base.FencedStep):
@@ -240,32 +318,51 @@ class MarkActive(base.FencedStep):
     name = 'mark_active'
 
     def execute(self, instance_uuid, destination, action_id):
-        instances_db.update(self.context, instance_uuid, {
-            'vm_state': vm_states.ACTIVE, 'task_state': None,
-            'power_state': power_state.RUNNING,
-            'launched_at': timeutils.utcnow(),
-            'host': destination['host'], 'node': destination['nodename']})
+        instances_db.update(
+            self.context,
+            instance_uuid,
+            {
+                'vm_state': vm_states.ACTIVE,
+                'task_state': None,
+                'power_state': power_state.RUNNING,
+                'launched_at': timeutils.utcnow(),
+                'host': destination['host'],
+                'node': destination['nodename'],
+            },
+        )
         actions_db.action_finish(self.context, action_id)
 
 
 @orc.flow_factory(FACTORY, version=VERSION)
 def build_flow():
     """The build_instance flow (inputs: :func:`make_store`)."""
-    on_host = orc.LinearFlow('on_host', retry=AlternateHosts(
-        name='host_attempts'))
+    on_host = orc.LinearFlow(
+        'on_host', retry=AlternateHosts(name='host_attempts')
+    )
     on_host.add(
         ClaimResources(),
-        orc.UnorderedFlow('devices').add(AllocateNetwork(),
-                                         PrepareBlockDevices()),
-        Spawn(timeout=CONF.conductor.spawn_timeout))
+        orc.UnorderedFlow('devices').add(
+            AllocateNetwork(), PrepareBlockDevices()
+        ),
+        Spawn(timeout=CONF.conductor.spawn_timeout),
+    )
     return orc.LinearFlow(NAME).add(
         base.MarkErrorOnRevert('create'),
         SelectDestinations(),
         on_host,
-        MarkActive())
+        MarkActive(),
+    )
 
 
 #: Steps recorded as events of the instance's 'create' action.
-EVENT_STEPS = tuple(step.name for step in (
-    SelectDestinations, ClaimResources, AllocateNetwork, PrepareBlockDevices,
-    Spawn, MarkActive))
+EVENT_STEPS = tuple(
+    step.name
+    for step in (
+        SelectDestinations,
+        ClaimResources,
+        AllocateNetwork,
+        PrepareBlockDevices,
+        Spawn,
+        MarkActive,
+    )
+)

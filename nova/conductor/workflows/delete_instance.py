@@ -54,16 +54,23 @@ BUILDS_ENDED = 'builds-ended'
 
 def make_store(context, instance_uuid, action_id):
     """The inputs of one delete, as persisted in the workflow row."""
-    return {'context': context, 'instance_uuid': instance_uuid,
-            'action_id': action_id}
+    return {
+        'context': context,
+        'instance_uuid': instance_uuid,
+        'action_id': action_id,
+    }
 
 
 def _unfinished(instance_uuid):
     """The unfinished workflows of an instance, the newest first."""
     # By target type and id: the columns of the workflows' target index.
-    return [row for row in workflows_db.get_backend().list_workflows(
-                target=('instance', instance_uuid))
-            if row['state'] not in orc.states.WORKFLOW_TERMINAL]
+    return [
+        row
+        for row in workflows_db.get_backend().list_workflows(
+            target=('instance', instance_uuid)
+        )
+        if row['state'] not in orc.states.WORKFLOW_TERMINAL
+    ]
 
 
 class StopBuild(base.Step):
@@ -85,8 +92,9 @@ class StopBuild(base.Step):
     name = 'stop_build'
 
     def execute(self, instance_uuid, build_wait):
-        builds = [row for row in _unfinished(instance_uuid)
-                  if row['name'] != NAME]
+        builds = [
+            row for row in _unfinished(instance_uuid) if row['name'] != NAME
+        ]
         if not builds:
             return None
         backend = workflows_db.get_backend()
@@ -94,9 +102,11 @@ class StopBuild(base.Step):
             if not row['abort_requested']:
                 orc.request_abort(row['id'], backend)
         if build_wait > BUILD_WAITS:
-            LOG.warning('Instance %s: build %s still running; deleting '
-                        'anyway', instance_uuid,
-                        ', '.join(row['id'] for row in builds))
+            LOG.warning(
+                'Instance %s: build %s still running; deleting anyway',
+                instance_uuid,
+                ', '.join(row['id'] for row in builds),
+            )
             return None
         return orc.Pending(BUILDS_ENDED)
 
@@ -118,12 +128,15 @@ def workflow_ended(context, instance_uuid, workflow_name):
     for row in rows:
         if row['state'] == orc.states.RUNNING:
             conductor_rpcapi.ConductorAPI().task_complete(
-                context, row['id'], StopBuild.name, BUILDS_ENDED)
+                context, row['id'], StopBuild.name, BUILDS_ENDED
+            )
 
 
 def _hosts(ctxt, instance):
-    hosts = {claim['host'] for claim in claims.get_claims(
-        ctxt, instance_uuid=instance['uuid'])}
+    hosts = {
+        claim['host']
+        for claim in claims.get_claims(ctxt, instance_uuid=instance['uuid'])
+    }
     if instance.get('host'):
         hosts.add(instance['host'])
     return sorted(hosts)
@@ -135,12 +148,17 @@ class DestroyOnHost(base.FencedStep):
     name = 'destroy_on_host'
 
     def execute(self, instance_uuid):
-        instance = instances_db.get(self.context, instance_uuid,
-                                    read_deleted=True)
+        instance = instances_db.get(
+            self.context, instance_uuid, read_deleted=True
+        )
         for host in _hosts(self.context, instance):
             compute_rpcapi.ComputeAPI().destroy(
-                self.context, host, instance, self.workflow_id,
-                self.workflow_generation)
+                self.context,
+                host,
+                instance,
+                self.workflow_id,
+                self.workflow_generation,
+            )
 
 
 class ReleaseNetwork(base.FencedStep):
@@ -169,13 +187,20 @@ class DeleteBlockDevices(base.FencedStep):
     def execute(self, instance_uuid):
         bdms = bdm_db.get_by_instance(self.context, instance_uuid)
         if bdms:
-            instance = instances_db.get(self.context, instance_uuid,
-                                        read_deleted=True)
-            for host in {bdm.get('host') or instance.get('host')
-                         for bdm in bdms} - {None}:
+            instance = instances_db.get(
+                self.context, instance_uuid, read_deleted=True
+            )
+            for host in {
+                bdm.get('host') or instance.get('host') for bdm in bdms
+            } - {None}:
                 compute_rpcapi.ComputeAPI().cleanup_block_devices(
-                    self.context, host, instance, bdms, self.workflow_id,
-                    self.workflow_generation)
+                    self.context,
+                    host,
+                    instance,
+                    bdms,
+                    self.workflow_id,
+                    self.workflow_generation,
+                )
         bdm_db.destroy_by_instance(self.context, instance_uuid)
 
 
@@ -193,21 +218,37 @@ class SoftDelete(base.FencedStep):
 def delete_flow():
     """The delete_instance flow (inputs: :func:`make_store`)."""
     opts = CONF.orchestration
-    waiting = orc.LinearFlow('waiting_for_build', retry=orc.retry.Times(
-        BUILD_WAITS + 1, name='build_waits', provides='build_wait'))
+    waiting = orc.LinearFlow(
+        'waiting_for_build',
+        retry=orc.retry.Times(
+            BUILD_WAITS + 1, name='build_waits', provides='build_wait'
+        ),
+    )
     waiting.add(StopBuild(timeout=opts.lease_seconds + opts.sweep_interval))
-    cleanup = orc.LinearFlow('cleanup', retry=orc.retry.Times(
-        CLEANUP_ATTEMPTS, name='cleanup_attempts'))
-    cleanup.add(DestroyOnHost(), ReleaseNetwork(), ReleaseClaims(),
-                DeleteBlockDevices())
+    cleanup = orc.LinearFlow(
+        'cleanup',
+        retry=orc.retry.Times(CLEANUP_ATTEMPTS, name='cleanup_attempts'),
+    )
+    cleanup.add(
+        DestroyOnHost(),
+        ReleaseNetwork(),
+        ReleaseClaims(),
+        DeleteBlockDevices(),
+    )
     return orc.LinearFlow(NAME).add(
-        base.MarkErrorOnRevert('delete'),
-        waiting,
-        cleanup,
-        SoftDelete())
+        base.MarkErrorOnRevert('delete'), waiting, cleanup, SoftDelete()
+    )
 
 
 #: Steps recorded as events of the instance's 'delete' action.
-EVENT_STEPS = tuple(step.name for step in (
-    StopBuild, DestroyOnHost, ReleaseNetwork, ReleaseClaims,
-    DeleteBlockDevices, SoftDelete))
+EVENT_STEPS = tuple(
+    step.name
+    for step in (
+        StopBuild,
+        DestroyOnHost,
+        ReleaseNetwork,
+        ReleaseClaims,
+        DeleteBlockDevices,
+        SoftDelete,
+    )
+)

@@ -14,9 +14,11 @@ target_metadata = models.BASE.metadata
 
 def run_migrations_online():
     connection = config.attributes['connection']
-    context.configure(connection=connection,
-                      target_metadata=target_metadata,
-                      render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

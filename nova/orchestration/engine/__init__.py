@@ -9,5 +9,12 @@ from nova.orchestration.engine._policy import EnginePolicy
 from nova.orchestration.engine._policy import SystemClock
 from nova.orchestration.engine._pool import FuturistPool
 
-__all__ = ['Engine', 'EnginePolicy', 'Event', 'FuturistPool', 'Heartbeat',
-           'SystemClock', 'default_owner']
+__all__ = [
+    'Engine',
+    'EnginePolicy',
+    'Event',
+    'FuturistPool',
+    'Heartbeat',
+    'SystemClock',
+    'default_owner',
+]

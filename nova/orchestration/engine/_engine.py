@@ -49,7 +49,10 @@ def default_owner():
     global _default_owner
     if _default_owner is None:
         _default_owner = '%s:%d:%s' % (
-            socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+            socket.gethostname(),
+            os.getpid(),
+            uuid.uuid4().hex[:8],
+        )
     return _default_owner
 
 
@@ -73,10 +76,13 @@ def _encode_store(store, secret, limit):
     except (TypeError, ValueError) as e:
         raise NotSerializable(
             'workflow store is not JSON serializable (%s); '
-            'mark such inputs secret or convert them' % e) from None
+            'mark such inputs secret or convert them' % e
+        ) from None
     if len(text) > limit * STORE_SIZE_FACTOR:
-        raise ResultTooLarge('workflow store is %d bytes, over the %d bytes '
-                             'cap' % (len(text), limit * STORE_SIZE_FACTOR))
+        raise ResultTooLarge(
+            'workflow store is %d bytes, over the %d bytes '
+            'cap' % (len(text), limit * STORE_SIZE_FACTOR)
+        )
     return text
 
 
@@ -115,23 +121,59 @@ class Engine:
     MissingRequirement (a revert gets None for it).
     """
 
-    def __init__(self, flow, store=None, backend=None, *, policy=None,
-                 listeners=(), owner=None, secret=(), name=None, target=None,
-                 request_id=None, project_id=None, user_id=None,
-                 workflow_id=None, resumable=None):
+    def __init__(
+        self,
+        flow,
+        store=None,
+        backend=None,
+        *,
+        policy=None,
+        listeners=(),
+        owner=None,
+        secret=(),
+        name=None,
+        target=None,
+        request_id=None,
+        project_id=None,
+        user_id=None,
+        workflow_id=None,
+        resumable=None,
+    ):
         backend = backend if backend is not None else MemoryBackend()
         policy = policy or DEFAULT_POLICY
         compiled, store, wf, tasks = self._prepare(
-            flow, store, backend, policy, secret, resumable,
-            dict(id=workflow_id, name=name, target=target,
-                 request_id=request_id, project_id=project_id,
-                 user_id=user_id))
-        self._assemble(backend, policy, compiled, store, wf['id'], wf['name'],
-                       listeners, owner)
+            flow,
+            store,
+            backend,
+            policy,
+            secret,
+            resumable,
+            dict(
+                id=workflow_id,
+                name=name,
+                target=target,
+                request_id=request_id,
+                project_id=project_id,
+                user_id=user_id,
+            ),
+        )
+        self._assemble(
+            backend,
+            policy,
+            compiled,
+            store,
+            wf['id'],
+            wf['name'],
+            listeners,
+            owner,
+        )
         since = policy.clock.monotonic()
-        self._journal.own(backend.create_workflow(
-            wf, tasks, owner=self.owner, lease_seconds=policy.lease_seconds),
-            since)
+        self._journal.own(
+            backend.create_workflow(
+                wf, tasks, owner=self.owner, lease_seconds=policy.lease_seconds
+            ),
+            since,
+        )
 
     # -- construction --------------------------------------------------------
     @staticmethod
@@ -147,15 +189,15 @@ class Engine:
                 'flow %r is not built by a registered flow_factory, so no '
                 'other process could resume it; register one '
                 '(orc.flow_factory) or pass resumable=False'
-                % getattr(flow, 'name', flow))
+                % getattr(flow, 'name', flow)
+            )
         limit = policy.result_size_limit or backend.result_size_limit
         text = _encode_store(store, frozenset(secret or ()), limit)
         workflow_id = meta['id'] or str(uuid.uuid4())
         target_type, target_id = meta['target'] or (None, None)
         wf = {
             'id': workflow_id,
-            'name': meta['name'] or getattr(flow, 'name', None)
-            or workflow_id,
+            'name': meta['name'] or getattr(flow, 'name', None) or workflow_id,
             'factory': info.name if info else None,
             'factory_version': info.version if info else None,
             'state': states.PENDING,
@@ -166,33 +208,62 @@ class Engine:
             'project_id': meta['project_id'],
             'user_id': meta['user_id'],
         }
-        return compiled, store, wf, [(n.name, n.index) for n in
-                                     compiled.nodes]
+        return compiled, store, wf, [(n.name, n.index) for n in compiled.nodes]
 
-    def _assemble(self, backend, policy, compiled, store, workflow_id, name,
-                  listeners, owner):
+    def _assemble(
+        self,
+        backend,
+        policy,
+        compiled,
+        store,
+        workflow_id,
+        name,
+        listeners,
+        owner,
+    ):
         self._backend = backend
         self._compiled = compiled
         self.workflow_id = workflow_id
         self.name = name
         self.owner = owner or default_owner()
         limit = policy.result_size_limit or backend.result_size_limit
-        journal = Journal(backend, policy, workflow_id, name,
-                          [n.name for n in compiled.nodes], listeners)
+        journal = Journal(
+            backend,
+            policy,
+            workflow_id,
+            name,
+            [n.name for n in compiled.nodes],
+            listeners,
+        )
         values = Values(compiled, store, limit)
         scheduler = Scheduler(
-            compiled, work_pool(policy.executor, policy.max_workers),
-            policy.clock, journal.lease_is_fresh)
+            compiled,
+            work_pool(policy.executor, policy.max_workers),
+            policy.clock,
+            journal.lease_is_fresh,
+        )
         reverter = Reverter(compiled, journal, values, scheduler)
         self._journal, self._values = journal, values
         self._scheduler, self._reverter = scheduler, reverter
         self._loop = RunLoop(compiled, journal, values, scheduler, reverter)
 
     @classmethod
-    def create(cls, flow, store=None, backend=None, connection=None,
-               secret=(), name=None, target=None, request_id=None,
-               project_id=None, user_id=None, workflow_id=None,
-               result_size_limit=None, resumable=None):
+    def create(
+        cls,
+        flow,
+        store=None,
+        backend=None,
+        connection=None,
+        secret=(),
+        name=None,
+        target=None,
+        request_id=None,
+        project_id=None,
+        user_id=None,
+        workflow_id=None,
+        result_size_limit=None,
+        resumable=None,
+    ):
         """Validate and write a workflow without claiming nor running it.
 
         Returns the workflow id. With ``connection`` (an SQLAlchemy
@@ -204,16 +275,35 @@ class Engine:
         backend = backend if backend is not None else MemoryBackend()
         policy = DEFAULT_POLICY.replace(result_size_limit=result_size_limit)
         _, _, wf, tasks = cls._prepare(
-            flow, store, backend, policy, secret, resumable,
-            dict(id=workflow_id, name=name, target=target,
-                 request_id=request_id, project_id=project_id,
-                 user_id=user_id))
+            flow,
+            store,
+            backend,
+            policy,
+            secret,
+            resumable,
+            dict(
+                id=workflow_id,
+                name=name,
+                target=target,
+                request_id=request_id,
+                project_id=project_id,
+                user_id=user_id,
+            ),
+        )
         backend.create_workflow(wf, tasks, connection=connection)
         return wf['id']
 
     @classmethod
-    def load(cls, workflow_id, backend, *, policy=None, owner=None,
-             listeners=(), secrets=None):
+    def load(
+        cls,
+        workflow_id,
+        backend,
+        *,
+        policy=None,
+        owner=None,
+        listeners=(),
+        secrets=None,
+    ):
         """Claim a persisted workflow and rebuild its engine (does not run
         it).
 
@@ -226,12 +316,21 @@ class Engine:
         gives a read-only engine whose ``run()`` returns or raises its
         outcome.
         """
-        return cls._load(workflow_id, backend, policy, owner, listeners,
-                         secrets)
+        return cls._load(
+            workflow_id, backend, policy, owner, listeners, secrets
+        )
 
     @classmethod
-    def _load(cls, workflow_id, backend, policy, owner, listeners, secrets,
-              loaded=None):
+    def _load(
+        cls,
+        workflow_id,
+        backend,
+        policy,
+        owner,
+        listeners,
+        secrets,
+        loaded=None,
+    ):
         """``load``; with ``loaded`` (rows just read), claim only if the
         workflow is still at the generation read (else OwnershipLost)."""
         policy = policy or DEFAULT_POLICY
@@ -240,37 +339,57 @@ class Engine:
         if not row['factory']:
             raise UnknownFactory(
                 'workflow %s was not created from a flow factory and cannot '
-                'be resumed' % workflow_id)
+                'be resumed' % workflow_id
+            )
         info = factory_mod.lookup(row['factory'], row['factory_version'])
         store = json.loads(row['store'] or '{}')
         secret_names = store.pop(SECRET_KEY, [])
         if secrets:
             store.update(secrets)
-        compiled = compile_flow(factory_mod.build_flow(info, store),
-                                set(store) | set(secret_names))
+        compiled = compile_flow(
+            factory_mod.build_flow(info, store), set(store) | set(secret_names)
+        )
         have = [(t['name'], t['position']) for t in tasks]
         want = [(n.name, n.index) for n in compiled.nodes]
         if tasks and have != want:
             raise FlowChanged(
                 'workflow %s: factory %s v%s now builds steps %s but the '
                 'workflow has %s; keep the old factory version registered '
-                'to resume it' % (workflow_id, info.name, info.version,
-                                  [n for n, _ in want], [n for n, _ in have]))
+                'to resume it'
+                % (
+                    workflow_id,
+                    info.name,
+                    info.version,
+                    [n for n, _ in want],
+                    [n for n, _ in have],
+                )
+            )
         self = cls.__new__(cls)
-        self._assemble(backend, policy, compiled, store, workflow_id,
-                       row['name'], listeners, owner)
+        self._assemble(
+            backend,
+            policy,
+            compiled,
+            store,
+            workflow_id,
+            row['name'],
+            listeners,
+            owner,
+        )
         since = policy.clock.monotonic()
-        claimed = backend.claim(workflow_id, self.owner, policy.lease_seconds,
-                                generation=expect)
+        claimed = backend.claim(
+            workflow_id, self.owner, policy.lease_seconds, generation=expect
+        )
         if claimed is None:
             row, tasks = backend.load(workflow_id)
             if row['state'] not in states.WORKFLOW_TERMINAL:
                 raise OwnershipLost(
                     'workflow %s is held by %s until %s'
                     % (workflow_id, row['owner'], row['lease_expires_at']),
-                    workflow_id=workflow_id, owner=row['owner'],
+                    workflow_id=workflow_id,
+                    owner=row['owner'],
                     current_generation=row['generation'],
-                    lease_expires_at=row['lease_expires_at'])
+                    lease_expires_at=row['lease_expires_at'],
+                )
             self._journal.generation = row['generation']
             self._journal.state = row['state']
             restore(self._loop, tasks, row['failure'])
@@ -278,8 +397,9 @@ class Engine:
         generation, adoptions = claimed
         self._journal.own(generation, since)
         try:
-            self._take_over(backend.load(workflow_id), adoptions,
-                            policy.max_adoptions)
+            self._take_over(
+                backend.load(workflow_id), adoptions, policy.max_adoptions
+            )
         except (WorkflowFailed, OwnershipLost):
             raise
         except Exception:
@@ -300,11 +420,13 @@ class Engine:
             journal.disown()
             raise OwnershipLost(
                 'workflow %s was adopted at generation %s while generation '
-                '%s was loading it' % (self.workflow_id, row['generation'],
-                                       journal.generation),
-                workflow_id=self.workflow_id, owner=row['owner'],
+                '%s was loading it'
+                % (self.workflow_id, row['generation'], journal.generation),
+                workflow_id=self.workflow_id,
+                owner=row['owner'],
                 current_generation=row['generation'],
-                lease_expires_at=row['lease_expires_at'])
+                lease_expires_at=row['lease_expires_at'],
+            )
         journal.state = row['state']
         if max_adoptions is not None and adoptions > max_adoptions:
             self._reverter.restore_reasons(row['failure'])
@@ -314,7 +436,9 @@ class Engine:
         else:
             journal.insert_all()
         if row['abort_requested'] and journal.state in (
-                states.PENDING, states.RUNNING):
+            states.PENDING,
+            states.RUNNING,
+        ):
             self._reverter.abort()
 
     def _poison(self, adoptions, max_adoptions):
@@ -324,19 +448,27 @@ class Engine:
             OrchestrationError(
                 'workflow %s was adopted %d times (max_adoptions %d): set '
                 'FAILED for an operator instead of cycling between owners'
-                % (self.workflow_id, adoptions, max_adoptions)))
+                % (self.workflow_id, adoptions, max_adoptions)
+            )
+        )
         journal.workflow('poison')
-        journal.set(failure=reverter.summary(),
-                    finished_at=journal.policy.clock.utcnow())
+        journal.set(
+            failure=reverter.summary(),
+            finished_at=journal.policy.clock.utcnow(),
+        )
         journal.save(release=True, check_abort=False)
-        raise WorkflowFailed(self.workflow_id, journal.state,
-                             reverter.failures)
+        raise WorkflowFailed(
+            self.workflow_id, journal.state, reverter.failures
+        )
 
     def _give_up(self, why):
         """After an unexpected error: stop, and free the workflow (fenced,
         counted as an adoption) so another owner takes it at once."""
-        LOG.exception('workflow %s: engine stopped (%s); freeing it for '
-                      'adoption', self.workflow_id, why)
+        LOG.exception(
+            'workflow %s: engine stopped (%s); freeing it for adoption',
+            self.workflow_id,
+            why,
+        )
         self._loop.abandon()
         policy = self._journal.policy
         for attempt in range(policy.save_attempts):
@@ -344,11 +476,16 @@ class Engine:
                 self._backend.free(self.workflow_id, self._journal.generation)
                 return
             except Exception:
-                LOG.warning('workflow %s: could not be freed',
-                            self.workflow_id, exc_info=True)
+                LOG.warning(
+                    'workflow %s: could not be freed',
+                    self.workflow_id,
+                    exc_info=True,
+                )
                 policy.clock.sleep(policy.save_retry_delay * (attempt + 1))
-        LOG.error('workflow %s: could not be freed; its lease runs out '
-                  'instead', self.workflow_id)
+        LOG.error(
+            'workflow %s: could not be freed; its lease runs out instead',
+            self.workflow_id,
+        )
 
     # -- running -------------------------------------------------------------
     def run(self):
@@ -360,8 +497,10 @@ class Engine:
         if not journal.owned:
             raise OwnershipLost(
                 'workflow %s: this engine does not own it (anymore)'
-                % self.workflow_id, workflow_id=self.workflow_id,
-                generation=journal.generation)
+                % self.workflow_id,
+                workflow_id=self.workflow_id,
+                generation=journal.generation,
+            )
         if journal.state == states.PENDING and not self._reverter.abort_due:
             journal.workflow('start')
         try:
@@ -369,9 +508,12 @@ class Engine:
         except WorkflowFailed:
             raise
         except OwnershipLost:
-            LOG.warning('workflow %s: ownership lost (generation %s); '
-                        'stopping with no further action', self.workflow_id,
-                        journal.generation)
+            LOG.warning(
+                'workflow %s: ownership lost (generation %s); '
+                'stopping with no further action',
+                self.workflow_id,
+                journal.generation,
+            )
             self._loop.abandon()
             raise
         except Exception:
@@ -385,8 +527,9 @@ class Engine:
     def _terminal_result(self):
         if self._journal.state == states.SUCCESS:
             return self
-        raise WorkflowFailed(self.workflow_id, self._journal.state,
-                             self.failures)
+        raise WorkflowFailed(
+            self.workflow_id, self._journal.state, self.failures
+        )
 
     @classmethod
     def resume(cls, workflow_id, backend, **kwargs):
@@ -399,9 +542,21 @@ class Engine:
         return cls.load(workflow_id, backend, **kwargs).run()
 
     @classmethod
-    def complete(cls, workflow_id, task_name, token, backend, result=None,
-                 failure=None, *, run=True, policy=None, owner=None,
-                 listeners=(), secrets=None):
+    def complete(
+        cls,
+        workflow_id,
+        task_name,
+        token,
+        backend,
+        result=None,
+        failure=None,
+        *,
+        run=True,
+        policy=None,
+        owner=None,
+        listeners=(),
+        secrets=None,
+    ):
         """Record the completion of a Pending step and continue the
         workflow.
 
@@ -413,13 +568,24 @@ class Engine:
         """
         loaded = backend.load(workflow_id)
         if not _waits_for(loaded, task_name, token):
-            LOG.info('workflow %s: stale completion of %s (token %s) '
-                     'ignored', workflow_id, task_name, token)
+            LOG.info(
+                'workflow %s: stale completion of %s (token %s) ignored',
+                workflow_id,
+                task_name,
+                token,
+            )
             return None
         try:
             # Claimed only if nothing was written since the check.
-            engine = cls._load(workflow_id, backend, policy, owner,
-                               listeners, secrets, loaded=loaded)
+            engine = cls._load(
+                workflow_id,
+                backend,
+                policy,
+                owner,
+                listeners,
+                secrets,
+                loaded=loaded,
+            )
         except OwnershipLost:
             return None
         node = engine._compiled.by_name[task_name]
@@ -481,13 +647,19 @@ class Engine:
         if not self._journal.owned:
             return
         scheduler, reverter = self._scheduler, self._reverter
-        busy = (scheduler.ready or reverter.decision_due
-                or reverter.revert_pass is not None
-                or not scheduler.waiting)
+        busy = (
+            scheduler.ready
+            or reverter.decision_due
+            or reverter.revert_pass is not None
+            or not scheduler.waiting
+        )
         self._journal.save(
-            release=True, check_abort=False,
-            release_until=EXPIRED_LEASE if busy
-            else scheduler.earliest_deadline())
+            release=True,
+            check_abort=False,
+            release_until=EXPIRED_LEASE
+            if busy
+            else scheduler.earliest_deadline(),
+        )
 
     def stop(self):
         """Hand the workflow back at the next step boundary.
@@ -524,15 +696,19 @@ class Engine:
     @property
     def task_results(self):
         """{task name: result} of every succeeded task."""
-        return {r['name']: self._values.result[i]
-                for i, r in enumerate(self._journal.rows)
-                if r['state'] == states.SUCCESS}
+        return {
+            r['name']: self._values.result[i]
+            for i, r in enumerate(self._journal.rows)
+            if r['state'] == states.SUCCESS
+        }
 
     @property
     def waiting(self):
         """{task name: token} of steps waiting for ``Engine.complete``."""
-        return {self._journal.rows[i]['name']: t
-                for i, (t, _) in self._scheduler.waiting.items()}
+        return {
+            self._journal.rows[i]['name']: t
+            for i, (t, _) in self._scheduler.waiting.items()
+        }
 
     @property
     def failures(self):

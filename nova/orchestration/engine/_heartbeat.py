@@ -27,9 +27,14 @@ class Heartbeat:
     logged and retried at the next beat.
     """
 
-    def __init__(self, backend, owner,
-                 lease_seconds=DEFAULT_LEASE_SECONDS, interval=None,
-                 workflow_ids=None):
+    def __init__(
+        self,
+        backend,
+        owner,
+        lease_seconds=DEFAULT_LEASE_SECONDS,
+        interval=None,
+        workflow_ids=None,
+    ):
         self.backend = backend
         self.workflow_ids = workflow_ids
         self.owner = owner
@@ -43,8 +48,7 @@ class Heartbeat:
         """Renew now; -> number of workflows renewed (0 on error)."""
         try:
             ids = self.workflow_ids() if self.workflow_ids else None
-            n = self.backend.extend_leases(self.owner, self.lease_seconds,
-                                           ids)
+            n = self.backend.extend_leases(self.owner, self.lease_seconds, ids)
         except Exception:
             LOG.exception('heartbeat of %s failed; retrying', self.owner)
             return 0

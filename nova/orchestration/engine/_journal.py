@@ -94,8 +94,14 @@ class Journal:
         self._wf_dirty['state'] = self.state
         if self._listeners:
             self._events.append(
-                Event('workflow', self.workflow_id, self.name, self.state,
-                      None, None)
+                Event(
+                    'workflow',
+                    self.workflow_id,
+                    self.name,
+                    self.state,
+                    None,
+                    None,
+                )
             )
 
     def retract(self, state, *columns):
@@ -107,7 +113,8 @@ class Journal:
         for col in columns:
             self._wf_dirty.pop(col, None)
         self._events = [
-            e for e in self._events
+            e
+            for e in self._events
             if e.kind != 'workflow' or e.state != undone
         ]
 
@@ -128,14 +135,21 @@ class Journal:
         if self._listeners:
             row = self.rows[i]
             self._events.append(
-                Event('task', self.workflow_id, row['name'], row['state'],
-                      result, failure)
+                Event(
+                    'task',
+                    self.workflow_id,
+                    row['name'],
+                    row['state'],
+                    result,
+                    failure,
+                )
             )
 
     def forget_start_events(self):
         """Drop the RUNNING events of starts that were never written."""
         self._events = [
-            e for e in self._events
+            e
+            for e in self._events
             if e.kind != 'task' or e.state != states.RUNNING
         ]
 
@@ -180,8 +194,11 @@ class Journal:
             except Exception:
                 if attempt == attempts - 1:
                     raise
-                LOG.warning('workflow %s: write failed, retrying',
-                            self.workflow_id, exc_info=True)
+                LOG.warning(
+                    'workflow %s: write failed, retrying',
+                    self.workflow_id,
+                    exc_info=True,
+                )
                 clock.sleep(policy.save_retry_delay * (attempt + 1))
         if renew:
             self._lease_renewed = mono
@@ -202,14 +219,21 @@ class Journal:
                 except Exception:
                     LOG.exception(
                         'workflow %s: listener %r failed on %s %s %s '
-                        '(ignored)', self.workflow_id, listener, ev.kind,
-                        ev.name, ev.state)
+                        '(ignored)',
+                        self.workflow_id,
+                        listener,
+                        ev.kind,
+                        ev.name,
+                        ev.state,
+                    )
 
     def lease_is_fresh(self):
         """True while the lease was renewed less than lease/3 ago by this
         engine's clock (thread-safe: a read of one number)."""
-        return (self.policy.clock.monotonic() - self._lease_renewed
-                < self.policy.lease_seconds / 3.0)
+        return (
+            self.policy.clock.monotonic() - self._lease_renewed
+            < self.policy.lease_seconds / 3.0
+        )
 
     def confirm_lease(self):
         """Make sure the lease still holds before a step starts.
@@ -228,8 +252,10 @@ class Journal:
         # Again if the write itself stalled: the lease it renewed counts
         # from before the write.
         policy = self.policy
-        while (policy.clock.monotonic() - self._lease_renewed
-               >= policy.lease_seconds / 3.0):
+        while (
+            policy.clock.monotonic() - self._lease_renewed
+            >= policy.lease_seconds / 3.0
+        ):
             self.save(check_abort=False)
 
     def disown(self):

@@ -92,7 +92,8 @@ class RunLoop:
         while phase != 'done':
             event = phases[phase]()
             phase = LOOP_TRANSITIONS.get((phase, event)) or loop_transition(
-                phase, event)
+                phase, event
+            )
 
     # -- phases --------------------------------------------------------------
     def _step(self):
@@ -133,8 +134,7 @@ class RunLoop:
             journal.workflow(
                 'revert_fail' if reverter.revert_failures else 'reverted'
             )
-            journal.set(finished_at=clock.utcnow(),
-                        **reverter.final_columns())
+            journal.set(finished_at=clock.utcnow(), **reverter.final_columns())
             journal.save(release=True, check_abort=False)
             failures = dict(reverter.failures)
             failures.update(reverter.revert_failures)
@@ -167,12 +167,15 @@ class RunLoop:
     def _hand_back(self):
         # Check no abort: a requested abort stays in the row, and the
         # adopter reverts.
-        self.journal.save(release=True, release_until=EXPIRED_LEASE,
-                          check_abort=False)
+        self.journal.save(
+            release=True, release_until=EXPIRED_LEASE, check_abort=False
+        )
         self.handed_back = True
-        LOG.info('workflow %s: handed back at a step boundary '
-                 '(generation %s)', self.journal.workflow_id,
-                 self.journal.generation)
+        LOG.info(
+            'workflow %s: handed back at a step boundary (generation %s)',
+            self.journal.workflow_id,
+            self.journal.generation,
+        )
         return 'done'
 
     # -- starting work -------------------------------------------------------
@@ -187,11 +190,14 @@ class RunLoop:
         jobs = []
         for i in self.scheduler.take_ready():
             row = journal.rows[i]
-            prev = (row['state'], row['attempt'], row['started_at'],
-                    row['finished_at'], row['result'])
-            journal.task(
-                i, 'retry' if prev[0] == states.SUCCESS else 'start'
+            prev = (
+                row['state'],
+                row['attempt'],
+                row['started_at'],
+                row['finished_at'],
+                row['result'],
             )
+            journal.task(i, 'retry' if prev[0] == states.SUCCESS else 'start')
             row['attempt'] += 1
             row['started_at'] = now
             row['finished_at'] = None
@@ -208,10 +214,13 @@ class RunLoop:
         if not journal.changed:
             return jobs
         try:
-            journal.save(check_abort=(
-                journal.state in _FORWARD
-                and self.reverter.revert_pass is None
-                and not self.reverter.abort_due))
+            journal.save(
+                check_abort=(
+                    journal.state in _FORWARD
+                    and self.reverter.revert_pass is None
+                    and not self.reverter.abort_due
+                )
+            )
             return jobs
         except AbortRequested:
             pass
@@ -219,8 +228,13 @@ class RunLoop:
         for job in reversed(jobs):
             if job.kind == 'exec':
                 row = journal.rows[job.idx]
-                (row['state'], row['attempt'], row['started_at'],
-                 row['finished_at'], row['result']) = job.prev
+                (
+                    row['state'],
+                    row['attempt'],
+                    row['started_at'],
+                    row['finished_at'],
+                    row['result'],
+                ) = job.prev
                 ready.appendleft(job.idx)
         journal.forget_start_events()
         self.reverter.abort()
@@ -233,8 +247,10 @@ class RunLoop:
         node = self.nodes[job.idx]
         engine_args = None
         if node.atom._engine_args:
-            engine_args = {'workflow_id': self.journal.workflow_id,
-                           'workflow_generation': self.journal.generation}
+            engine_args = {
+                'workflow_id': self.journal.workflow_id,
+                'workflow_generation': self.journal.generation,
+            }
         return node.atom.execute, self.values.kwargs(node, engine_args)
 
     # -- completions ---------------------------------------------------------
@@ -288,20 +304,30 @@ class RunLoop:
         timeout = self.nodes[i].atom.timeout
         deadline = None
         if timeout is not None:
-            deadline = (self.journal.policy.clock.utcnow()
-                        + datetime.timedelta(seconds=timeout))
-        self.journal.touch(i)['result'] = json.dumps({
-            PENDING_KEY: token,
-            'deadline': deadline.isoformat() if deadline else None,
-        })
+            deadline = self.journal.policy.clock.utcnow() + datetime.timedelta(
+                seconds=timeout
+            )
+        self.journal.touch(i)['result'] = json.dumps(
+            {
+                PENDING_KEY: token,
+                'deadline': deadline.isoformat() if deadline else None,
+            }
+        )
         self.reverter.ranked(i)
         self.scheduler.waiting[i] = (token, deadline)
 
     def _expire_waits(self):
         for i, token, deadline in self.scheduler.expired_waits():
-            self.reverter.task_failed(i, Failure.from_exception(TaskTimeout(
-                'task %r: no completion for token %r before its deadline %s'
-                % (self.nodes[i].name, token, deadline.isoformat()))))
+            self.reverter.task_failed(
+                i,
+                Failure.from_exception(
+                    TaskTimeout(
+                        'task %r: no completion for token %r before its '
+                        'deadline %s'
+                        % (self.nodes[i].name, token, deadline.isoformat())
+                    )
+                ),
+            )
 
     def abandon(self):
         """Stop at once after losing ownership: no more writes nor side

@@ -20,8 +20,11 @@ class SystemClock:
         return time.monotonic()
 
     @staticmethod
-    def utcnow(_epoch=datetime.datetime(1970, 1, 1),
-               _delta=datetime.timedelta, _time=time.time):
+    def utcnow(
+        _epoch=datetime.datetime(1970, 1, 1),
+        _delta=datetime.timedelta,
+        _time=time.time,
+    ):
         """Naive UTC now (what every timestamp column stores).
 
         Epoch plus seconds: a third cheaper than now(utc).replace(...),

@@ -58,8 +58,14 @@ def restore(loop, tasks, workflow_failure):
         elif st == states.SUCCESS:
             values.result[i] = json.loads(t['result'])
         if st != states.PENDING:
-            order.append((t['finished_at'] or t['started_at']
-                          or journal.policy.clock.utcnow(), i))
+            order.append(
+                (
+                    t['finished_at']
+                    or t['started_at']
+                    or journal.policy.clock.utcnow(),
+                    i,
+                )
+            )
     reverter.restore_reasons(workflow_failure)
     for _, i in sorted(order):
         reverter.ranked(i)
@@ -86,15 +92,22 @@ def _restore_forward(loop, retrying):
             if rows[i]['result'] and not nd.is_retry:
                 data = json.loads(rows[i]['result'])
             if isinstance(data, dict) and PENDING_KEY in data:
-                scheduler.waiting[i] = (data[PENDING_KEY],
-                                        _parse_dt(data['deadline']))
+                scheduler.waiting[i] = (
+                    data[PENDING_KEY],
+                    _parse_dt(data['deadline']),
+                )
             elif nd.atom.idempotent:
                 scheduler.ready.append(i)
             else:
-                reverter.task_failed(i, Failure.from_exception(
-                    OrchestrationError(
-                        'task %r was interrupted (found RUNNING after its '
-                        'owner stopped) and is not idempotent' % nd.name)))
+                reverter.task_failed(
+                    i,
+                    Failure.from_exception(
+                        OrchestrationError(
+                            'task %r was interrupted (found RUNNING after its '
+                            'owner stopped) and is not idempotent' % nd.name
+                        )
+                    ),
+                )
         elif st == states.PENDING and scheduler.remaining[i] == 0:
             scheduler.ready.append(i)
         elif st == states.FAILURE and i not in in_retry:
@@ -102,7 +115,8 @@ def _restore_forward(loop, retrying):
             reverter.halted = True
     if retrying:
         outer = [
-            s for s in retrying
+            s
+            for s in retrying
             if not any(o != s and s in nodes[o].members for o in retrying)
         ]
         members = [m for s in outer for m in nodes[s].members]

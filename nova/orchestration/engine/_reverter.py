@@ -83,8 +83,12 @@ class Reverter:
         self.failures[row['name']] = failure
         self.failed.append(i)
         self.halted = True
-        LOG.info('workflow %s: task %s failed: %s', journal.workflow_id,
-                 row['name'], failure.brief())
+        LOG.info(
+            'workflow %s: task %s failed: %s',
+            journal.workflow_id,
+            row['name'],
+            failure.brief(),
+        )
         journal.emit(i, failure=failure)
 
     def abort(self):
@@ -94,12 +98,17 @@ class Reverter:
         write, so that a resumed workflow still reverts as an abort.
         """
         journal = self.journal
-        LOG.info('workflow %s: abort requested, reverting',
-                 journal.workflow_id)
+        LOG.info(
+            'workflow %s: abort requested, reverting', journal.workflow_id
+        )
         self.halted = True
         self.abort_due = True
-        self.failures.setdefault(journal.name, Failure.from_exception(
-            Aborted('workflow %s aborted on request' % journal.workflow_id)))
+        self.failures.setdefault(
+            journal.name,
+            Failure.from_exception(
+                Aborted('workflow %s aborted on request' % journal.workflow_id)
+            ),
+        )
         if journal.state != states.ABORTING:
             journal.workflow('abort')
         journal.set(failure=self.summary())
@@ -168,7 +177,8 @@ class Reverter:
             return
         nodes = self.nodes
         outer = [
-            s for s in scopes
+            s
+            for s in scopes
             if not any(o != s and s in nodes[o].members for o in scopes)
         ]
         members = []
@@ -191,19 +201,28 @@ class Reverter:
                 kw = {k: v for k, v in kw.items() if k in params}
             decision = node.atom.on_failure(**kw)
         except Exception:
-            LOG.exception('workflow %s: retry %s on_failure raised; '
-                          'reverting all', wid, node.name)
+            LOG.exception(
+                'workflow %s: retry %s on_failure raised; reverting all',
+                wid,
+                node.name,
+            )
             return retry_mod.REVERT_ALL
         if decision not in retry_mod.DECISIONS:
-            LOG.error('workflow %s: retry %s returned %r; reverting all',
-                      wid, node.name, decision)
+            LOG.error(
+                'workflow %s: retry %s returned %r; reverting all',
+                wid,
+                node.name,
+                decision,
+            )
             return retry_mod.REVERT_ALL
         self.journal.touch(scope)['result'] = self.values.encode_retry(scope)
         return decision
 
     def _engine_args(self):
-        return {'workflow_id': self.journal.workflow_id,
-                'workflow_generation': self.journal.generation}
+        return {
+            'workflow_id': self.journal.workflow_id,
+            'workflow_generation': self.journal.generation,
+        }
 
     # -- revert passes -------------------------------------------------------
     def begin(self, indices, final, scopes):
@@ -219,7 +238,8 @@ class Reverter:
         for i in pending:
             # A successor whose revert failed blocks this node for good.
             cnt = sum(
-                1 for s in nodes[i].succs
+                1
+                for s in nodes[i].succs
                 if s in pending or rows[s]['state'] == states.REVERT_FAILURE
             )
             pending[i] = cnt
@@ -247,9 +267,7 @@ class Reverter:
 
     def prepare(self, i):
         """(fn, kwargs) of node ``i``'s revert."""
-        kw = self.values.revert_kwargs(
-            i, self._engine_args(), self.failures
-        )
+        kw = self.values.revert_kwargs(i, self._engine_args(), self.failures)
         return self.nodes[i].atom.revert, kw
 
     def reverted(self, i, ok, value):
@@ -272,8 +290,12 @@ class Reverter:
         row['failure'] = self.values.encode_failure(value)
         row['revert_finished_at'] = now
         self.revert_failures[row['name']] = value
-        LOG.error('workflow %s: revert of %s failed: %s',
-                  journal.workflow_id, row['name'], value.brief())
+        LOG.error(
+            'workflow %s: revert of %s failed: %s',
+            journal.workflow_id,
+            row['name'],
+            value.brief(),
+        )
         journal.emit(i, failure=value)
 
     def end_pass(self):
@@ -307,6 +329,8 @@ class Reverter:
             return {}
         failure = json.loads(self.summary())
         for n, f in self.revert_failures.items():
-            failure[n] = {'exc_type': f.exc_type,
-                          'message': 'revert failed: ' + f.message}
+            failure[n] = {
+                'exc_type': f.exc_type,
+                'message': 'revert failed: ' + f.message,
+            }
         return {'failure': json.dumps(failure)}

@@ -185,16 +185,28 @@ class Scheduler:
         now = self.clock.monotonic()
         out = []
         for fut, job in list(self.inflight.items()):
-            if (job.deadline is not None and job.deadline <= now
-                    and not fut.done()):
+            if (
+                job.deadline is not None
+                and job.deadline <= now
+                and not fut.done()
+            ):
                 del self.inflight[fut]
                 # Invariant I6: a queued step that timed out never starts.
                 fut.cancel()
                 job.call.withdraw()
                 name = self.nodes[job.idx].name
-                out.append((job, False, Failure.from_exception(TaskTimeout(
-                    'task %r exceeded its timeout of %ss'
-                    % (name, self.nodes[job.idx].atom.timeout)))))
+                out.append(
+                    (
+                        job,
+                        False,
+                        Failure.from_exception(
+                            TaskTimeout(
+                                'task %r exceeded its timeout of %ss'
+                                % (name, self.nodes[job.idx].atom.timeout)
+                            )
+                        ),
+                    )
+                )
         return out
 
     def expired_waits(self):

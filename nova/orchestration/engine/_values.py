@@ -74,7 +74,7 @@ class Values:
         d = failure.to_dict()
         text = json.dumps(d, default=repr)
         if len(text) > self.limit:
-            d['traceback'] = d['traceback'][-(self.limit // 2):]
+            d['traceback'] = d['traceback'][-(self.limit // 2) :]
             d['exc_args'] = None
             d['message'] = d['message'][: self.limit // 4]
             text = json.dumps(d, default=repr)

@@ -126,8 +126,12 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def create_workflow(
-        self, workflow, tasks=(), owner=None,
-        lease_seconds=DEFAULT_LEASE_SECONDS, connection=None,
+        self,
+        workflow,
+        tasks=(),
+        owner=None,
+        lease_seconds=DEFAULT_LEASE_SECONDS,
+        connection=None,
     ):
         """Insert a workflow row (dict of WORKFLOW_COLUMNS, missing ones
         default) and its task rows [(name, position)] in one transaction.

@@ -37,8 +37,12 @@ class MemoryBackend(base.Backend):
             raise WorkflowNotFound(workflow_id=workflow_id) from None
 
     def create_workflow(
-        self, workflow, tasks=(), owner=None,
-        lease_seconds=base.DEFAULT_LEASE_SECONDS, connection=None,
+        self,
+        workflow,
+        tasks=(),
+        owner=None,
+        lease_seconds=base.DEFAULT_LEASE_SECONDS,
+        connection=None,
     ):
         now = self._now()
         row = dict.fromkeys(base.WORKFLOW_COLUMNS)
@@ -151,8 +155,11 @@ class MemoryBackend(base.Backend):
             if workflow_ids is None:
                 rows = self._workflows.values()
             else:
-                rows = [self._workflows[w] for w in workflow_ids
-                        if w in self._workflows]
+                rows = [
+                    self._workflows[w]
+                    for w in workflow_ids
+                    if w in self._workflows
+                ]
             n = 0
             for row in rows:
                 if row['owner'] == owner:
@@ -177,8 +184,11 @@ class MemoryBackend(base.Backend):
             ):
                 return False
             lease = row['lease_expires_at']
-            held = row['owner'] is not None and lease is not None and (
-                lease > self._now())
+            held = (
+                row['owner'] is not None
+                and lease is not None
+                and (lease > self._now())
+            )
             self._free_row(row)
             if generation is None and held:  # see Backend.free
                 row.update(owner=base.FREED_OWNER, lease_expires_at=lease)
@@ -186,9 +196,12 @@ class MemoryBackend(base.Backend):
 
     def free_owned_by(self, owner):
         with self._lock:
-            rows = [r for r in self._workflows.values()
-                    if r['owner'] == owner
-                    and r['state'] not in states.WORKFLOW_TERMINAL]
+            rows = [
+                r
+                for r in self._workflows.values()
+                if r['owner'] == owner
+                and r['state'] not in states.WORKFLOW_TERMINAL
+            ]
             for row in rows:
                 self._free_row(row)
             return len(rows)
@@ -274,8 +287,10 @@ class MemoryBackend(base.Backend):
                 by_state[r['state']] = by_state.get(r['state'], 0) + 1
                 if r['state'] not in states.WORKFLOW_TERMINAL:
                     by_owner[r['owner']] = by_owner.get(r['owner'], 0) + 1
-                    if oldest is None or r['created_at'] < oldest[
-                            'created_at']:
+                    if (
+                        oldest is None
+                        or r['created_at'] < oldest['created_at']
+                    ):
                         oldest = r
                 owned += r['owner'] is not None
                 expired += (
@@ -288,9 +303,13 @@ class MemoryBackend(base.Backend):
                 'by_state': by_state,
                 'by_owner': by_owner,
                 'oldest_running': (
-                    {k: oldest[k] for k in ('id', 'name', 'state',
-                                            'created_at')}
-                    if oldest else None),
+                    {
+                        k: oldest[k]
+                        for k in ('id', 'name', 'state', 'created_at')
+                    }
+                    if oldest
+                    else None
+                ),
                 'owned': owned,
                 'expired_leases': expired,
                 'abort_requested': aborts,

@@ -41,8 +41,9 @@ class SQLBackend(base.Backend):
         self._clock = DatabaseClock(engine.dialect.name)
         self._fences = {}
         self._schema_check = SchemaCheck(engine)
-        self._queries = OperatorQueries(engine, self._clock,
-                                        self._schema_check)
+        self._queries = OperatorQueries(
+            engine, self._clock, self._schema_check
+        )
         self._build_statements()
 
     # Operator queries live in their own module.
@@ -132,7 +133,8 @@ class SQLBackend(base.Backend):
                 # the old owner.
                 (
                     W.c.adoptions,
-                    W.c.adoptions + sa.case(
+                    W.c.adoptions
+                    + sa.case(
                         (W.c.owner.is_(None), 0),
                         (W.c.owner == base.FREED_OWNER, 0),
                         else_=1,
@@ -144,9 +146,7 @@ class SQLBackend(base.Backend):
                 (W.c.updated_at, c.now),
             )
         )
-        self._claim_fenced = self._claim.where(
-            W.c.generation == bp('b_gen')
-        )
+        self._claim_fenced = self._claim.where(W.c.generation == bp('b_gen'))
         self._sel_claimed = sa.select(W.c.generation, W.c.adoptions).where(
             W.c.id == bp('b_id')
         )
@@ -161,9 +161,10 @@ class SQLBackend(base.Backend):
         self._release = (
             W.update()
             .where(W.c.id == bp('b_id'), W.c.generation == bp('b_gen'))
-            .values(owner=None,
-                    lease_expires_at=sa.literal(base.EXPIRED_LEASE,
-                                                sa.DateTime))
+            .values(
+                owner=None,
+                lease_expires_at=sa.literal(base.EXPIRED_LEASE, sa.DateTime),
+            )
         )
         expired = sa.literal(base.EXPIRED_LEASE, sa.DateTime)
         free = W.update().values(
@@ -173,8 +174,10 @@ class SQLBackend(base.Backend):
             lease_expires_at=expired,
         )
         self._free_fenced = free.where(
-            W.c.id == bp('b_id'), W.c.state.in_(_ACTIVE),
-            W.c.generation == bp('b_gen'))
+            W.c.id == bp('b_id'),
+            W.c.state.in_(_ACTIVE),
+            W.c.generation == bp('b_gen'),
+        )
         # An operator's free keeps a live lease until it runs out, under
         # an owner nobody claims from before then: the owner it takes the
         # workflow from may be alive, with steps queued that start only
@@ -185,12 +188,17 @@ class SQLBackend(base.Backend):
         self._free = (
             W.update()
             .ordered_values(
-                (W.c.lease_expires_at,
-                 sa.case((held, W.c.lease_expires_at), else_=expired)),
-                (W.c.owner, sa.case(
-                    (held, sa.literal(base.FREED_OWNER, sa.String)),
-                    else_=sa.null(),
-                )),
+                (
+                    W.c.lease_expires_at,
+                    sa.case((held, W.c.lease_expires_at), else_=expired),
+                ),
+                (
+                    W.c.owner,
+                    sa.case(
+                        (held, sa.literal(base.FREED_OWNER, sa.String)),
+                        else_=sa.null(),
+                    ),
+                ),
                 (W.c.generation, W.c.generation + 1),
                 (W.c.adoptions, W.c.adoptions + 1),
             )
@@ -268,8 +276,12 @@ class SQLBackend(base.Backend):
 
     # -- Backend -------------------------------------------------------------
     def create_workflow(
-        self, workflow, tasks=(), owner=None,
-        lease_seconds=base.DEFAULT_LEASE_SECONDS, connection=None,
+        self,
+        workflow,
+        tasks=(),
+        owner=None,
+        lease_seconds=base.DEFAULT_LEASE_SECONDS,
+        connection=None,
     ):
         c = self._clock
         values = {

@@ -29,8 +29,11 @@ class BaseHostFilter:
 
     def filter_all(self, host_states: list, request_spec: dict) -> list:
         """The host states that pass, in their given order."""
-        return [state for state in host_states
-                if self.host_passes(state, request_spec)]
+        return [
+            state
+            for state in host_states
+            if self.host_passes(state, request_spec)
+        ]
 
 
 def _subclasses(cls):
@@ -56,6 +59,7 @@ def load_filters(names: list) -> list:
     if unknown:
         raise FilterNotFound(
             '[filter_scheduler] enabled_filters names unknown filter(s) %s;'
-            ' known filters: %s' % (', '.join(unknown),
-                                    ', '.join(sorted(known))))
+            ' known filters: %s'
+            % (', '.join(unknown), ', '.join(sorted(known)))
+        )
     return [known[name]() for name in names]

@@ -23,11 +23,17 @@ class ComputeFilter(filters.BaseHostFilter):
             LOG.debug('%s has no nova-compute service', host_state)
             return False
         if service.get('disabled'):
-            LOG.debug('%s is disabled: %s', host_state,
-                      service.get('disabled_reason'))
+            LOG.debug(
+                '%s is disabled: %s',
+                host_state,
+                service.get('disabled_reason'),
+            )
             return False
         if not services_db.is_up(service):
-            LOG.debug('%s has not reported for more than %ss', host_state,
-                      CONF.service_down_time)
+            LOG.debug(
+                '%s has not reported for more than %ss',
+                host_state,
+                CONF.service_down_time,
+            )
             return False
         return True

@@ -15,8 +15,9 @@ class RamFilter(filters.BaseHostFilter):
 
     def host_passes(self, host_state, request_spec):
         requested = ResourceRequest.from_spec(request_spec).memory_mb
-        limit = host_state.total_usable_ram_mb * \
-            host_state.ram_allocation_ratio
+        limit = (
+            host_state.total_usable_ram_mb * host_state.ram_allocation_ratio
+        )
         used = host_state.total_usable_ram_mb - host_state.free_ram_mb
         return limit - used >= requested
 

@@ -35,10 +35,13 @@ def weigh_hosts(weighers: list, host_states: list) -> list:
     if host_states:
         for weigher in weighers:
             normalized = _normalize(
-                [weigher.raw_weight(state) for state in host_states])
+                [weigher.raw_weight(state) for state in host_states]
+            )
             multiplier = weigher.weight_multiplier()
-            totals = [total + multiplier * value
-                      for total, value in zip(totals, normalized, strict=True)]
+            totals = [
+                total + multiplier * value
+                for total, value in zip(totals, normalized, strict=True)
+            ]
     pairs = list(zip(totals, host_states, strict=True))
     pairs.sort(key=lambda pair: (-pair[0], pair[1].host, pair[1].nodename))
     return pairs

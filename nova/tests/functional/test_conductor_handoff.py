@@ -6,7 +6,6 @@ from nova.tests.functional import base
 
 
 class TestGracefulStop(base.FunctionalTestCase):
-
     conductors = 2
 
     def configure(self):
@@ -24,8 +23,7 @@ class TestGracefulStop(base.FunctionalTestCase):
                 self.fail('no conductor ever ran a workflow')
             time.sleep(0.02)
         first = busy[0]
-        service = [s for s in self.stack.services
-                   if s.manager is first][0]
+        service = [s for s in self.stack.services if s.manager is first][0]
         service.stop()
         self.assertEqual(set(), first.runner.active())
         for server in servers:

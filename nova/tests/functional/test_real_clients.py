@@ -39,14 +39,19 @@ class NovaAllProcess(fixtures.Fixture):
         self.port = _free_port()
         config = os.path.join(self.state_path, 'nova.conf')
         with open(config, 'w') as f:
-            f.write('[DEFAULT]\nstate_path = %s\nosapi_compute_listen_port '
-                    '= %d\n[all]\ncompute_hosts = host1,host2\n'
-                    % (self.state_path, self.port))
+            f.write(
+                '[DEFAULT]\nstate_path = %s\nosapi_compute_listen_port '
+                '= %d\n[all]\ncompute_hosts = host1,host2\n'
+                % (self.state_path, self.port)
+            )
         self.log = open(os.path.join(self.state_path, 'nova-all.log'), 'w+')
         self.addCleanup(self.log.close)
         self.process = subprocess.Popen(
-            [_bin('nova-all'), '--config-file', config], stdout=self.log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            [_bin('nova-all'), '--config-file', config],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         self.addCleanup(self._stop)
         self.url = 'http://127.0.0.1:%d' % self.port
         deadline = time.monotonic() + TIMEOUT
@@ -56,8 +61,7 @@ class NovaAllProcess(fixtures.Fixture):
                 output = f.read()
             if 'compute API at' in output:
                 return
-            if self.process.poll() is not None or \
-                    time.monotonic() > deadline:
+            if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError('nova-all did not start:\n' + output)
             time.sleep(0.1)
 
@@ -76,7 +80,6 @@ class NovaAllProcess(fixtures.Fixture):
 
 
 class RealClientTestCase(testtools.TestCase):
-
     def setUp(self):
         super().setUp()
         self.nova = self.useFixture(NovaAllProcess())
@@ -86,24 +89,28 @@ class RealClientTestCase(testtools.TestCase):
         deadline = time.monotonic() + TIMEOUT
         while not predicate():
             if time.monotonic() > deadline:
-                self.fail('timed out waiting for %s; nova-all said:\n%s'
-                          % (what, self.nova.output()[-3000:]))
+                self.fail(
+                    'timed out waiting for %s; nova-all said:\n%s'
+                    % (what, self.nova.output()[-3000:])
+                )
             time.sleep(0.2)
 
 
 class TestOpenStackSDK(RealClientTestCase):
-
     def test_boot_show_list_actions_delete(self):
         import openstack
+
         conn = openstack.connect(
             auth_type='admin_token',
             auth={'endpoint': self.endpoint, 'token': 'demo:demo-project'},
-            region_name='RegionOne')
+            region_name='RegionOne',
+        )
         server = conn.compute.create_server(
-            name='sdk-server', flavor_id='1', image_id=IMAGE,
-            networks='auto')
-        server = conn.compute.wait_for_server(server, wait=TIMEOUT,
-                                              interval=0.5)
+            name='sdk-server', flavor_id='1', image_id=IMAGE, networks='auto'
+        )
+        server = conn.compute.wait_for_server(
+            server, wait=TIMEOUT, interval=0.5
+        )
         self.assertEqual('ACTIVE', server.status)
         shown = conn.compute.get_server(server.id)
         self.assertEqual('sdk-server', shown.name)
@@ -118,69 +125,97 @@ class TestOpenStackSDK(RealClientTestCase):
 
 
 class TestNovaClient(RealClientTestCase):
-
     def test_boot_show_list_actions_delete(self):
         from keystoneauth1 import session
         from keystoneauth1 import token_endpoint
         from novaclient import client
-        nova = client.Client('2.51', session=session.Session(
-            auth=token_endpoint.Token(self.endpoint, 'admin:admin')))
-        server = nova.servers.create('novaclient-server', IMAGE, '1',
-                                     nics='auto')
-        self.wait(lambda: nova.servers.get(server.id).status == 'ACTIVE',
-                  'ACTIVE')
+
+        nova = client.Client(
+            '2.51',
+            session=session.Session(
+                auth=token_endpoint.Token(self.endpoint, 'admin:admin')
+            ),
+        )
+        server = nova.servers.create(
+            'novaclient-server', IMAGE, '1', nics='auto'
+        )
+        self.wait(
+            lambda: nova.servers.get(server.id).status == 'ACTIVE', 'ACTIVE'
+        )
         shown = nova.servers.get(server.id)
-        self.assertIn(getattr(shown, 'OS-EXT-SRV-ATTR:host'),
-                      ('host1', 'host2'))
+        self.assertIn(
+            getattr(shown, 'OS-EXT-SRV-ATTR:host'), ('host1', 'host2')
+        )
         self.assertIn(server.id, [s.id for s in nova.servers.list()])
         actions = nova.instance_action.list(server.id)
         self.assertEqual(['create'], [a.action for a in actions])
-        detail = nova.instance_action.get(server.id,
-                                          actions[0].request_id)
-        self.assertTrue(all(e['result'] == 'Success'
-                            for e in detail.events))
-        self.assertEqual({'host1', 'host2'},
-                         {h.hypervisor_hostname
-                          for h in nova.hypervisors.list()})
+        detail = nova.instance_action.get(server.id, actions[0].request_id)
+        self.assertTrue(all(e['result'] == 'Success' for e in detail.events))
+        self.assertEqual(
+            {'host1', 'host2'},
+            {h.hypervisor_hostname for h in nova.hypervisors.list()},
+        )
         nova.servers.delete(server.id)
-        self.wait(lambda: server.id not in [
-            s.id for s in nova.servers.list()], 'deletion')
+        self.wait(
+            lambda: server.id not in [s.id for s in nova.servers.list()],
+            'deletion',
+        )
 
 
 class TestOpenStackCLI(RealClientTestCase):
-
     def openstack(self, *args):
-        env = dict(os.environ, OS_AUTH_TYPE='admin_token',
-                   OS_ENDPOINT=self.endpoint, OS_TOKEN='admin:admin',
-                   OS_IDENTITY_ENDPOINT_OVERRIDE=self.nova.url +
-                   '/identity/v3', OS_COMPUTE_API_VERSION='2.51')
+        env = dict(
+            os.environ,
+            OS_AUTH_TYPE='admin_token',
+            OS_ENDPOINT=self.endpoint,
+            OS_TOKEN='admin:admin',
+            OS_IDENTITY_ENDPOINT_OVERRIDE=self.nova.url + '/identity/v3',
+            OS_COMPUTE_API_VERSION='2.51',
+        )
         for name in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_USERNAME'):
             env.pop(name, None)
         result = subprocess.run(
-            [_bin('openstack')] + list(args), env=env, capture_output=True,
-            text=True, timeout=TIMEOUT * 2, stdin=subprocess.DEVNULL)
-        self.assertEqual(0, result.returncode,
-                         'openstack %s: %s%s' % (' '.join(args),
-                                                 result.stdout,
-                                                 result.stderr))
+            [_bin('openstack')] + list(args),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT * 2,
+            stdin=subprocess.DEVNULL,
+        )
+        self.assertEqual(
+            0,
+            result.returncode,
+            'openstack %s: %s%s'
+            % (' '.join(args), result.stdout, result.stderr),
+        )
         return result.stdout
 
     def test_server_create_wait_show_list_delete(self):
         if not shutil.which(_bin('openstack')):
             self.skipTest('python-openstackclient is not installed')
-        out = self.openstack('server', 'create', '--image', IMAGE,
-                             '--flavor', 'm1.tiny', '--wait', '-f', 'value',
-                             '-c', 'status', 'cli-server')
+        out = self.openstack(
+            'server',
+            'create',
+            '--image',
+            IMAGE,
+            '--flavor',
+            'm1.tiny',
+            '--wait',
+            '-f',
+            'value',
+            '-c',
+            'status',
+            'cli-server',
+        )
         self.assertEqual('ACTIVE', out.strip())
-        shown = self.openstack('server', 'show', 'cli-server', '-f',
-                               'value', '-c', 'status')
+        shown = self.openstack(
+            'server', 'show', 'cli-server', '-f', 'value', '-c', 'status'
+        )
         self.assertEqual('ACTIVE', shown.strip())
-        listed = self.openstack('server', 'list', '-f', 'value', '-c',
-                                'Name')
+        listed = self.openstack('server', 'list', '-f', 'value', '-c', 'Name')
         self.assertEqual(['cli-server'], listed.split())
         self.openstack('server', 'delete', '--wait', 'cli-server')
-        listed = self.openstack('server', 'list', '-f', 'value', '-c',
-                                'Name')
+        listed = self.openstack('server', 'list', '-f', 'value', '-c', 'Name')
         self.assertEqual([], listed.split())
 
 
@@ -193,9 +228,13 @@ class TestNovaAllWithoutConfig(testtools.TestCase):
         log_path = os.path.join(home, 'nova-all.log')
         with open(log_path, 'w') as log:
             process = subprocess.Popen(
-                [_bin('nova-all')], env=env, cwd=home,
-                stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT)
+                [_bin('nova-all')],
+                env=env,
+                cwd=home,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.addCleanup(lambda: process.poll() is None and process.kill())
 
         def output():
@@ -211,8 +250,9 @@ class TestNovaAllWithoutConfig(testtools.TestCase):
             time.sleep(0.1)
         self.assertIn('http://127.0.0.1:8774/v2.1', output())
         self.assertIn(os.path.join(home, '.nova'), output())
-        self.assertTrue(os.path.exists(
-            os.path.join(home, '.nova', 'nova.sqlite')))
+        self.assertTrue(
+            os.path.exists(os.path.join(home, '.nova', 'nova.sqlite'))
+        )
         process.send_signal(signal.SIGINT)
         try:
             code = process.wait(TIMEOUT)

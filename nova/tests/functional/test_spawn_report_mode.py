@@ -24,7 +24,8 @@ class TestBootReport(ReportMode, test_build_instance.TestBoot):
 
 
 class TestFailureAtEveryStepReport(
-        ReportMode, test_build_instance.TestFailureAtEveryStep):
+    ReportMode, test_build_instance.TestFailureAtEveryStep
+):
     pass
 
 
@@ -33,7 +34,8 @@ class TestRescheduleReport(ReportMode, test_build_instance.TestReschedule):
 
 
 class TestSpawnFailureReport(
-        ReportMode, test_build_instance.TestSpawnFailureOnOnlyHost):
+    ReportMode, test_build_instance.TestSpawnFailureOnOnlyHost
+):
     pass
 
 
@@ -42,12 +44,12 @@ class TestDeleteReport(ReportMode, test_delete_instance.TestDelete):
 
 
 class TestDeleteWaitsForBuildReport(
-        ReportMode, test_delete_instance.TestDeleteWaitsForBuildWithoutThread):
+    ReportMode, test_delete_instance.TestDeleteWaitsForBuildWithoutThread
+):
     pass
 
 
 class TestWaitingWithoutThread(ReportMode, base.FunctionalTestCase):
-
     def configure(self):
         super().configure()
         self.flags(group='fake_driver', spawn_delay=2.0)
@@ -58,16 +60,23 @@ class TestWaitingWithoutThread(ReportMode, base.FunctionalTestCase):
         # While the hosts spawn, the workflows are RUNNING, unowned, and
         # no conductor runs them.
         while True:
-            rows = self.query("SELECT w.state, w.owner, t.state AS step "
-                              "FROM workflows w JOIN workflow_tasks t ON "
-                              "t.workflow_id = w.id WHERE t.name = :spawn",
-                              spawn=build_instance.Spawn.name)
+            rows = self.query(
+                "SELECT w.state, w.owner, t.state AS step "
+                "FROM workflows w JOIN workflow_tasks t ON "
+                "t.workflow_id = w.id WHERE t.name = :spawn",
+                spawn=build_instance.Spawn.name,
+            )
             # Spawns take 2 s: all three wait at once, unowned, and no
             # conductor thread runs any of them.
-            if len(rows) == 3 and all(
-                    (r['step'], r['state'], r['owner']) ==
-                    ('RUNNING', 'RUNNING', None) for r in rows) and \
-                    not self.stack.conductors[0].runner.active():
+            if (
+                len(rows) == 3
+                and all(
+                    (r['step'], r['state'], r['owner'])
+                    == ('RUNNING', 'RUNNING', None)
+                    for r in rows
+                )
+                and not self.stack.conductors[0].runner.active()
+            ):
                 break
             if time.monotonic() > deadline:
                 self.fail('spawns never all waiting unowned: %s' % rows)
@@ -81,6 +90,7 @@ class TestWaitingWithoutThread(ReportMode, base.FunctionalTestCase):
         server = self.boot()
         self.wait_for(server['uuid'], 'error')
         self.wait_for_workflows(server['uuid'])
-        self.assertIn('no completion', self.faults(server['uuid'])[0][
-            'message'])
+        self.assertIn(
+            'no completion', self.faults(server['uuid'])[0]['message']
+        )
         self.assert_nothing_leaked(server['uuid'])

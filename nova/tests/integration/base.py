@@ -41,9 +41,14 @@ class IntegrationTestCase(test.TestCase):
         if self.backend is None:
             self.skipTest('abstract integration test case')
         self.useFixture(fixtures.Timeout(TEST_TIMEOUT, gentle=True))
-        self.deployment = self.useFixture(harness.Deployment(
-            self.backend, orchestration=self.orchestration,
-            spawn_delay=self.spawn_delay, broker_lock=self.broker_lock))
+        self.deployment = self.useFixture(
+            harness.Deployment(
+                self.backend,
+                orchestration=self.orchestration,
+                spawn_delay=self.spawn_delay,
+                broker_lock=self.broker_lock,
+            )
+        )
         # This process acts as nova-api on the same DB and broker.
         self.flags(transport_url=self.deployment.transport_url)
         self.flags(group='quota', instances=-1, cores=-1, ram=-1)
@@ -54,7 +59,8 @@ class IntegrationTestCase(test.TestCase):
         self.addCleanup(rpc.cleanup)
         self.api = compute_api.API()
         self.context = nova_context.RequestContext(
-            user_id='it-user', project_id='it-project')
+            user_id='it-user', project_id='it-project'
+        )
 
     # -- actions -----------------------------------------------------------
     def boot(self, count, name='it'):
@@ -63,9 +69,11 @@ class IntegrationTestCase(test.TestCase):
         uuids = []
         for index in range(count):
             instances, _ = self.api.create(
-                self.context, flavor_id='1',
+                self.context,
+                flavor_id='1',
                 image_ref=defaults.DEFAULT_IMAGE_ID,
-                name='%s-%d' % (name, index))
+                name='%s-%d' % (name, index),
+            )
             uuids.extend(i['uuid'] for i in instances)
         harness.trace('booted %d servers', count)
         return uuids
@@ -73,92 +81,143 @@ class IntegrationTestCase(test.TestCase):
     def wait_active(self, uuids, timeout):
         """Wait until every instance is ACTIVE with no task; fail early
         when one goes to ERROR."""
+
         def check():
             states = self.deployment.instance_states(uuids)
             errors = [u for u, r in states.items() if r.vm_state == 'error']
             if errors:
                 raise AssertionError(
-                    'instances in ERROR: %s\nfaults: %s\n%s' % (
-                        errors, self._faults(errors),
-                        self.deployment.diagnosis()))
+                    'instances in ERROR: %s\nfaults: %s\n%s'
+                    % (
+                        errors,
+                        self._faults(errors),
+                        self.deployment.diagnosis(),
+                    )
+                )
             return len(states) == len(uuids) and all(
                 r.vm_state == 'active' and r.task_state is None
-                for r in states.values())
+                for r in states.values()
+            )
 
-        harness.wait_until(check, timeout, interval=0.5, message=lambda: (
-            'instances not ACTIVE: %s\n%s' % (
-                collections.Counter(
-                    (r.vm_state, r.task_state) for r in
-                    self.deployment.instance_states(uuids).values()),
-                self.deployment.diagnosis())))
+        harness.wait_until(
+            check,
+            timeout,
+            interval=0.5,
+            message=lambda: (
+                'instances not ACTIVE: %s\n%s'
+                % (
+                    collections.Counter(
+                        (r.vm_state, r.task_state)
+                        for r in self.deployment.instance_states(
+                            uuids
+                        ).values()
+                    ),
+                    self.deployment.diagnosis(),
+                )
+            ),
+        )
         harness.trace('all %d instances ACTIVE', len(uuids))
 
     def wait_deleted(self, uuids, timeout):
         """Wait until every instance is soft-deleted."""
+
         def check():
-            rows = self.deployment.query('SELECT uuid, deleted, vm_state, '
-                                         'task_state FROM instances')
+            rows = self.deployment.query(
+                'SELECT uuid, deleted, vm_state, task_state FROM instances'
+            )
             return all(r.deleted for r in rows if r.uuid in set(uuids))
 
-        harness.wait_until(check, timeout, interval=0.5, message=lambda: (
-            'instances not deleted: %s\n%s' % (
-                collections.Counter(
-                    (r.vm_state, r.task_state) for r in
-                    self.deployment.instance_states(uuids).values()),
-                self.deployment.diagnosis())))
+        harness.wait_until(
+            check,
+            timeout,
+            interval=0.5,
+            message=lambda: (
+                'instances not deleted: %s\n%s'
+                % (
+                    collections.Counter(
+                        (r.vm_state, r.task_state)
+                        for r in self.deployment.instance_states(
+                            uuids
+                        ).values()
+                    ),
+                    self.deployment.diagnosis(),
+                )
+            ),
+        )
         harness.trace('all %d instances deleted', len(uuids))
 
     def busiest_conductor(self, conductors, timeout=30, minimum=1):
         """Wait until a conductor owns ``minimum`` running workflows whose
         spawn is in flight; return (process, workflow ids)."""
+
         def check():
             best = None
             for proc in conductors:
                 owned = self.spawning_owned_by(proc.host)
                 if len(owned) >= minimum and (
-                        best is None or len(owned) > len(best[1])):
+                    best is None or len(owned) > len(best[1])
+                ):
                     best = (proc, owned)
             return best
 
         return harness.wait_until(
-            check, timeout, interval=0.1,
-            message=lambda: 'no conductor owning %d building workflow(s)'
-                            '\n%s' % (minimum, self.deployment.diagnosis()))
+            check,
+            timeout,
+            interval=0.1,
+            message=lambda: (
+                'no conductor owning %d building workflow(s)'
+                '\n%s' % (minimum, self.deployment.diagnosis())
+            ),
+        )
 
     def spawning_owned_by(self, host):
         """Workflows owned by ``host`` whose spawn step is RUNNING."""
-        return [r.id for r in self.deployment.query(
-            "SELECT w.id FROM workflows w JOIN workflow_tasks t ON "
-            "t.workflow_id = w.id WHERE w.owner LIKE :prefix AND "
-            "w.state = 'RUNNING' AND t.name LIKE :spawn AND "
-            "t.state = 'RUNNING'", prefix=host + ':%', spawn='%spawn')]
+        return [
+            r.id
+            for r in self.deployment.query(
+                "SELECT w.id FROM workflows w JOIN workflow_tasks t ON "
+                "t.workflow_id = w.id WHERE w.owner LIKE :prefix AND "
+                "w.state = 'RUNNING' AND t.name LIKE :spawn AND "
+                "t.state = 'RUNNING'",
+                prefix=host + ':%',
+                spawn='%spawn',
+            )
+        ]
 
     def owners_of(self, workflow_ids):
-        rows = self.deployment.query('SELECT id, owner, generation, state, '
-                                     'adoptions FROM workflows')
+        rows = self.deployment.query(
+            'SELECT id, owner, generation, state, adoptions FROM workflows'
+        )
         wanted = set(workflow_ids)
         return {r.id: r for r in rows if r.id in wanted}
 
     # -- checks ------------------------------------------------------------
     def _faults(self, uuids):
         rows = self.deployment.query(
-            'SELECT instance_uuid, message FROM instance_faults')
-        return [(r.instance_uuid, r.message) for r in rows
-                if r.instance_uuid in set(uuids)]
+            'SELECT instance_uuid, message FROM instance_faults'
+        )
+        return [
+            (r.instance_uuid, r.message)
+            for r in rows
+            if r.instance_uuid in set(uuids)
+        ]
 
     def assert_booted_once(self, uuids):
         """One console line per instance, and one "Spawned" log line
         over all computes: no spawn ran twice, on any host."""
         boots = {u: self.deployment.boots(u) for u in uuids}
-        self.assertEqual({u: 1 for u in uuids}, boots,
-                         'console.log lines per instance')
+        self.assertEqual(
+            {u: 1 for u in uuids}, boots, 'console.log lines per instance'
+        )
         spawned = collections.Counter()
         for text in self.deployment.logs('compute').values():
             for match in SPAWNED_RE.finditer(text):
                 spawned[match.group(1)] += 1
-        self.assertEqual({u: 1 for u in uuids},
-                         {u: spawned[u] for u in uuids},
-                         'driver spawns per instance over all computes')
+        self.assertEqual(
+            {u: 1 for u in uuids},
+            {u: spawned[u] for u in uuids},
+            'driver spawns per instance over all computes',
+        )
 
     def assert_no_step_completed_twice(self, uuids):
         """At most one 'Success' event per step of each 'create' action.
@@ -172,10 +231,14 @@ class IntegrationTestCase(test.TestCase):
             "SELECT a.instance_uuid, e.event, COUNT(*) AS n FROM "
             "instance_actions a JOIN instance_actions_events e ON "
             "e.action_id = a.id WHERE a.action = 'create' AND "
-            "e.result = 'Success' GROUP BY a.instance_uuid, e.event")
+            "e.result = 'Success' GROUP BY a.instance_uuid, e.event"
+        )
         wanted = set(uuids)
-        twice = [(r.instance_uuid, r.event, r.n) for r in rows
-                 if r.instance_uuid in wanted and r.n > 1]
+        twice = [
+            (r.instance_uuid, r.event, r.n)
+            for r in rows
+            if r.instance_uuid in wanted and r.n > 1
+        ]
         self.assertEqual([], twice, 'steps that succeeded twice')
         self.assertTrue(rows, 'no action events recorded at all')
 
@@ -186,43 +249,65 @@ class IntegrationTestCase(test.TestCase):
         states = deployment.instance_states(uuids)
         claims = collections.defaultdict(list)
         for r in deployment.query(
-                'SELECT instance_uuid, host FROM resource_claims'):
+            'SELECT instance_uuid, host FROM resource_claims'
+        ):
             claims[r.instance_uuid].append(r.host)
-        self.assertEqual({u: [states[u].host] for u in uuids},
-                         {u: claims.get(u, []) for u in uuids},
-                         'resource claims per instance')
-        self.assertEqual(set(), set(claims) - set(uuids),
-                         'claims of unknown instances')
+        self.assertEqual(
+            {u: [states[u].host] for u in uuids},
+            {u: claims.get(u, []) for u in uuids},
+            'resource claims per instance',
+        )
+        self.assertEqual(
+            set(), set(claims) - set(uuids), 'claims of unknown instances'
+        )
         ips = collections.Counter(
-            r.instance_uuid for r in deployment.query(
+            r.instance_uuid
+            for r in deployment.query(
                 'SELECT instance_uuid FROM fixed_ips WHERE '
-                'instance_uuid IS NOT NULL'))
-        self.assertEqual({u: 1 for u in uuids}, dict(ips),
-                         'fixed IPs per instance')
+                'instance_uuid IS NOT NULL'
+            )
+        )
+        self.assertEqual(
+            {u: 1 for u in uuids}, dict(ips), 'fixed IPs per instance'
+        )
         bdms = collections.Counter(
-            r.instance_uuid for r in deployment.query(
+            r.instance_uuid
+            for r in deployment.query(
                 'SELECT instance_uuid FROM block_device_mappings WHERE '
-                'deleted = 0'))
-        self.assertEqual({u: 1 for u in uuids}, dict(bdms),
-                         'block device mappings per instance')
-        usage = {r.host: (r.vcpus_used, r.memory_mb_used, r.running_vms)
-                 for r in deployment.query(
-                     'SELECT host, vcpus_used, memory_mb_used, running_vms '
-                     'FROM compute_nodes WHERE deleted = 0')}
+                'deleted = 0'
+            )
+        )
+        self.assertEqual(
+            {u: 1 for u in uuids},
+            dict(bdms),
+            'block device mappings per instance',
+        )
+        usage = {
+            r.host: (r.vcpus_used, r.memory_mb_used, r.running_vms)
+            for r in deployment.query(
+                'SELECT host, vcpus_used, memory_mb_used, running_vms '
+                'FROM compute_nodes WHERE deleted = 0'
+            )
+        }
         per_host = collections.Counter(states[u].host for u in uuids)
         self.assertEqual(
             {h: (n, 512 * n) for h, n in per_host.items() if n},
             {h: (v, m) for h, (v, m, _r) in usage.items() if v or m},
-            'compute node usage (m1.tiny: 1 vCPU, 512 MiB each)')
+            'compute node usage (m1.tiny: 1 vCPU, 512 MiB each)',
+        )
         unfinished = deployment.query(
             "SELECT id, name, state, owner FROM workflows WHERE state NOT "
-            "IN ('SUCCESS', 'REVERTED', 'FAILED')")
-        self.assertEqual([], [tuple(r) for r in unfinished],
-                         'unfinished workflows')
+            "IN ('SUCCESS', 'REVERTED', 'FAILED')"
+        )
+        self.assertEqual(
+            [], [tuple(r) for r in unfinished], 'unfinished workflows'
+        )
         audit = deployment.manage('workflow', 'audit', check=False)
-        self.assertEqual(0, audit.returncode,
-                         'nova-manage workflow audit:\n%s%s' % (
-                             audit.stdout, audit.stderr))
+        self.assertEqual(
+            0,
+            audit.returncode,
+            'nova-manage workflow audit:\n%s%s' % (audit.stdout, audit.stderr),
+        )
 
     def assert_nothing_left(self, uuids):
         """Deleted instances hold nothing: no claim, fixed IP, live BDM,
@@ -231,44 +316,79 @@ class IntegrationTestCase(test.TestCase):
         deployment = self.deployment
         wanted = set(uuids)
         held = {
-            'claims': [r.instance_uuid for r in deployment.query(
-                'SELECT instance_uuid FROM resource_claims')],
-            'fixed_ips': [r.instance_uuid for r in deployment.query(
-                'SELECT instance_uuid FROM fixed_ips WHERE instance_uuid '
-                'IS NOT NULL')],
-            'bdms': [r.instance_uuid for r in deployment.query(
-                'SELECT instance_uuid FROM block_device_mappings WHERE '
-                'deleted = 0')],
-            'directories': [u for u in uuids if os.path.exists(
-                os.path.join(deployment.state_path, 'instances', u))],
+            'claims': [
+                r.instance_uuid
+                for r in deployment.query(
+                    'SELECT instance_uuid FROM resource_claims'
+                )
+            ],
+            'fixed_ips': [
+                r.instance_uuid
+                for r in deployment.query(
+                    'SELECT instance_uuid FROM fixed_ips WHERE instance_uuid '
+                    'IS NOT NULL'
+                )
+            ],
+            'bdms': [
+                r.instance_uuid
+                for r in deployment.query(
+                    'SELECT instance_uuid FROM block_device_mappings WHERE '
+                    'deleted = 0'
+                )
+            ],
+            'directories': [
+                u
+                for u in uuids
+                if os.path.exists(
+                    os.path.join(deployment.state_path, 'instances', u)
+                )
+            ],
         }
-        self.assertEqual({k: [] for k in held},
-                         {k: sorted(set(v) & wanted)
-                          for k, v in held.items()},
-                         'resources left by deleted instances')
-        usage = [tuple(r) for r in deployment.query(
-            'SELECT host, vcpus_used, memory_mb_used, local_gb_used FROM '
-            'compute_nodes WHERE deleted = 0')]
-        self.assertEqual([], [u for u in usage if any(u[1:])],
-                         'compute node usage after deleting everything')
+        self.assertEqual(
+            {k: [] for k in held},
+            {k: sorted(set(v) & wanted) for k, v in held.items()},
+            'resources left by deleted instances',
+        )
+        usage = [
+            tuple(r)
+            for r in deployment.query(
+                'SELECT host, vcpus_used, memory_mb_used, local_gb_used FROM '
+                'compute_nodes WHERE deleted = 0'
+            )
+        ]
+        self.assertEqual(
+            [],
+            [u for u in usage if any(u[1:])],
+            'compute node usage after deleting everything',
+        )
         unfinished = deployment.query(
             "SELECT id, name, state, owner FROM workflows WHERE state NOT "
-            "IN ('SUCCESS', 'REVERTED', 'FAILED')")
-        self.assertEqual([], [tuple(r) for r in unfinished],
-                         'unfinished workflows')
-        deletes = collections.Counter(r.state for r in deployment.query(
-            "SELECT state FROM workflows WHERE name = 'delete_instance'"))
-        self.assertEqual({'SUCCESS': len(uuids)}, dict(deletes),
-                         'delete workflows by state')
+            "IN ('SUCCESS', 'REVERTED', 'FAILED')"
+        )
+        self.assertEqual(
+            [], [tuple(r) for r in unfinished], 'unfinished workflows'
+        )
+        deletes = collections.Counter(
+            r.state
+            for r in deployment.query(
+                "SELECT state FROM workflows WHERE name = 'delete_instance'"
+            )
+        )
+        self.assertEqual(
+            {'SUCCESS': len(uuids)}, dict(deletes), 'delete workflows by state'
+        )
         audit = deployment.manage('workflow', 'audit', check=False)
-        self.assertEqual(0, audit.returncode,
-                         'nova-manage workflow audit:\n%s%s' % (
-                             audit.stdout, audit.stderr))
+        self.assertEqual(
+            0,
+            audit.returncode,
+            'nova-manage workflow audit:\n%s%s' % (audit.stdout, audit.stderr),
+        )
 
     def assert_all_workflows_succeeded(self, uuids):
         rows = self.deployment.query(
             "SELECT target_id, state, failure FROM workflows WHERE "
-            "name = 'build_instance'")
+            "name = 'build_instance'"
+        )
         states = {r.target_id: r.state for r in rows}
         self.assertEqual({u: 'SUCCESS' for u in uuids}, states)
 

@@ -65,12 +65,14 @@ STAGGER_COMPUTES = False
 #: restarts the whole broker takes it exclusively, every other
 #: integration test shares it, so a broker restart never lands in the
 #: middle of another test.
-BROKER_LOCK_PATH = os.path.join(tempfile.gettempdir(),
-                                'nova-integration-broker.lock')
+BROKER_LOCK_PATH = os.path.join(
+    tempfile.gettempdir(), 'nova-integration-broker.lock'
+)
 
 # Lines a conductor logs when a fenced write found its workflow adopted.
 OWNERSHIP_LOST_RE = re.compile(
-    r'OwnershipLost|ownership lost|adopted by another conductor')
+    r'OwnershipLost|ownership lost|adopted by another conductor'
+)
 
 
 _TRACE = os.environ.get('NOVA_IT_TRACE', '') not in ('', '0')
@@ -81,8 +83,9 @@ def trace(message, *args):
     """With NOVA_IT_TRACE=1, a timestamped line on the real stderr
     (debugging slow or stuck runs; the test runner captures the rest)."""
     if _TRACE:
-        sys.__stderr__.write('[it %7.2f] %s\n' % (
-            time.monotonic() - _T0, message % args))
+        sys.__stderr__.write(
+            '[it %7.2f] %s\n' % (time.monotonic() - _T0, message % args)
+        )
         sys.__stderr__.flush()
 
 
@@ -94,16 +97,18 @@ def rabbit_required():
 def skip_or_fail(reason, required):
     """Skip the current test, or fail it when the service is required."""
     if required:
-        raise AssertionError(reason + ' (required by the environment, so '
-                                      'this fails)')
+        raise AssertionError(
+            reason + ' (required by the environment, so this fails)'
+        )
     raise testtools.TestCase.skipException(reason)
 
 
 def rabbit_reachable(timeout=2.0):
     """Whether something accepts TCP connections on the broker port."""
     try:
-        with socket.create_connection((RABBIT_HOST, RABBIT_PORT),
-                                      timeout=timeout):
+        with socket.create_connection(
+            (RABBIT_HOST, RABBIT_PORT), timeout=timeout
+        ):
             return True
     except OSError:
         return False
@@ -111,8 +116,16 @@ def rabbit_reachable(timeout=2.0):
 
 def rabbitmqctl_path():
     return shutil.which('rabbitmqctl') or next(
-        (p for p in ('/usr/sbin/rabbitmqctl', '/usr/lib/rabbitmq/bin/'
-                     'rabbitmqctl') if os.path.exists(p)), None)
+        (
+            p
+            for p in (
+                '/usr/sbin/rabbitmqctl',
+                '/usr/lib/rabbitmq/bin/rabbitmqctl',
+            )
+            if os.path.exists(p)
+        ),
+        None,
+    )
 
 
 def rabbitmqctl(*args, timeout=60, check=True):
@@ -120,12 +133,18 @@ def rabbitmqctl(*args, timeout=60, check=True):
     ctl = rabbitmqctl_path()
     if ctl is None:
         raise FileNotFoundError('rabbitmqctl not found')
-    result = subprocess.run([ctl, *args], capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        [ctl, *args], capture_output=True, text=True, timeout=timeout
+    )
     if check and result.returncode != 0:
-        raise RuntimeError('rabbitmqctl %s failed (%d): %s' % (
-            ' '.join(args), result.returncode,
-            (result.stderr or result.stdout).strip()[-500:]))
+        raise RuntimeError(
+            'rabbitmqctl %s failed (%d): %s'
+            % (
+                ' '.join(args),
+                result.returncode,
+                (result.stderr or result.stdout).strip()[-500:],
+            )
+        )
     return result
 
 
@@ -142,8 +161,10 @@ def wait_until(predicate, timeout, interval=0.2, message=None):
             return value
         if time.monotonic() >= deadline:
             text = message() if callable(message) else message
-            raise AssertionError('timed out after %.1f s waiting: %s' % (
-                timeout, text or predicate))
+            raise AssertionError(
+                'timed out after %.1f s waiting: %s'
+                % (timeout, text or predicate)
+            )
         time.sleep(interval)
 
 
@@ -177,8 +198,9 @@ class BrokerLock:
         main = open(BROKER_LOCK_PATH, 'a+')
         self._files = [main, intent]
         if self.exclusive:
-            ok = (self._flock(intent, fcntl.LOCK_EX, deadline) and
-                  self._flock(main, fcntl.LOCK_EX, deadline))
+            ok = self._flock(intent, fcntl.LOCK_EX, deadline) and self._flock(
+                main, fcntl.LOCK_EX, deadline
+            )
         else:
             ok = self._flock(intent, fcntl.LOCK_SH, deadline)
             if ok:
@@ -200,23 +222,41 @@ class RabbitVhost(fixtures.Fixture):
 
     def _setUp(self):
         if not rabbit_reachable():
-            skip_or_fail('RabbitMQ not reachable at %s:%d' % (
-                RABBIT_HOST, RABBIT_PORT), rabbit_required())
+            skip_or_fail(
+                'RabbitMQ not reachable at %s:%d' % (RABBIT_HOST, RABBIT_PORT),
+                rabbit_required(),
+            )
         if rabbitmqctl_path() is None:
-            skip_or_fail('rabbitmqctl not found: it is needed to make a '
-                         'private virtual host per test', rabbit_required())
+            skip_or_fail(
+                'rabbitmqctl not found: it is needed to make a '
+                'private virtual host per test',
+                rabbit_required(),
+            )
         self.name = 'nova_it_%s' % uuid.uuid4().hex[:12]
         try:
             rabbitmqctl('add_vhost', self.name)
             self.addCleanup(self._delete)
-            rabbitmqctl('set_permissions', '-p', self.name, RABBIT_USER,
-                        '.*', '.*', '.*')
+            rabbitmqctl(
+                'set_permissions',
+                '-p',
+                self.name,
+                RABBIT_USER,
+                '.*',
+                '.*',
+                '.*',
+            )
         except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
-            skip_or_fail('cannot make a RabbitMQ virtual host: %s' % exc,
-                         rabbit_required())
+            skip_or_fail(
+                'cannot make a RabbitMQ virtual host: %s' % exc,
+                rabbit_required(),
+            )
         self.url = 'rabbit://%s:%s@%s:%d/%s' % (
-            RABBIT_USER, RABBIT_PASSWORD, RABBIT_HOST, RABBIT_PORT,
-            self.name)
+            RABBIT_USER,
+            RABBIT_PASSWORD,
+            RABBIT_HOST,
+            RABBIT_PORT,
+            self.name,
+        )
 
     def _delete(self):
         try:
@@ -234,8 +274,13 @@ class ServiceProcess:
         self.log_path = log_path
         self._log = open(log_path, 'ab')
         self.popen = subprocess.Popen(
-            argv, stdout=self._log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+            argv,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
         self.pid = self.popen.pid
         self.stopped = False
 
@@ -323,11 +368,21 @@ class Deployment(fixtures.Fixture):
     ``{group: {option: value}}`` for anything else.
     """
 
-    ORCHESTRATION = {'lease_seconds': 6, 'heartbeat_interval': 2,
-                     'sweep_interval': 1, 'sweep_grace_seconds': 3}
+    ORCHESTRATION = {
+        'lease_seconds': 6,
+        'heartbeat_interval': 2,
+        'sweep_interval': 1,
+        'sweep_grace_seconds': 3,
+    }
 
-    def __init__(self, backend, orchestration=None, spawn_delay=0.0,
-                 extra=None, broker_lock=True):
+    def __init__(
+        self,
+        backend,
+        orchestration=None,
+        spawn_delay=0.0,
+        extra=None,
+        broker_lock=True,
+    ):
         super().__init__()
         self.backend = backend
         self.orchestration = dict(self.ORCHESTRATION, **(orchestration or {}))
@@ -344,22 +399,26 @@ class Deployment(fixtures.Fixture):
         if self.broker_lock:
             lock = BrokerLock(exclusive=False)
             if not lock.acquire():
-                raise AssertionError('broker lock not acquired in %ds' %
-                                     lock.timeout)
+                raise AssertionError(
+                    'broker lock not acquired in %ds' % lock.timeout
+                )
             self.addCleanup(lock.release)
         trace('deployment %s: creating %s database', self.tag, self.backend)
         self.db_url = self.useFixture(
-            db_fixture.OpportunisticDB(self.backend)).url
+            db_fixture.OpportunisticDB(self.backend)
+        ).url
         self.transport_url = self.useFixture(RabbitVhost()).url
         self.config_file = os.path.join(self.workdir, 'nova.conf')
         self._write_config()
-        self.engine = sa.create_engine(self.db_url,
-                                       poolclass=sa.pool.NullPool)
+        self.engine = sa.create_engine(self.db_url, poolclass=sa.pool.NullPool)
         self.addCleanup(self.engine.dispose)
         self.addCleanup(self._stop_all)
         self.manage('db', 'sync', timeout=120)
-        trace('deployment %s: db synced, vhost %s', self.tag,
-              self.transport_url.rsplit('/', 1)[-1])
+        trace(
+            'deployment %s: db synced, vhost %s',
+            self.tag,
+            self.transport_url.rsplit('/', 1)[-1],
+        )
 
     # -- configuration ---------------------------------------------------
     def options(self):
@@ -407,15 +466,30 @@ class Deployment(fixtures.Fixture):
     # -- processes -------------------------------------------------------
     def manage(self, *args, timeout=60, check=True):
         """Run ``nova-manage --config-file X ARGS``; return the result."""
-        argv = [os.path.join(BIN_DIR, 'nova-manage'), '--config-file',
-                self.config_file, *args]
-        result = subprocess.run(argv, capture_output=True, text=True,
-                                timeout=timeout, env=self._env(),
-                                stdin=subprocess.DEVNULL)
+        argv = [
+            os.path.join(BIN_DIR, 'nova-manage'),
+            '--config-file',
+            self.config_file,
+            *args,
+        ]
+        result = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self._env(),
+            stdin=subprocess.DEVNULL,
+        )
         if check and result.returncode != 0:
-            raise AssertionError('nova-manage %s exited %d:\n%s%s' % (
-                ' '.join(args), result.returncode, result.stdout,
-                result.stderr))
+            raise AssertionError(
+                'nova-manage %s exited %d:\n%s%s'
+                % (
+                    ' '.join(args),
+                    result.returncode,
+                    result.stdout,
+                    result.stderr,
+                )
+            )
         return result
 
     def start(self, binary, name, options=None):
@@ -434,22 +508,40 @@ class Deployment(fixtures.Fixture):
                 f.write('[%s]\n' % group)
                 for key, value in values.items():
                     f.write('%s = %s\n' % (key, value))
-        argv = [os.path.join(BIN_DIR, 'nova-%s' % binary), '--config-file',
-                self.config_file, '--config-file', own]
-        proc = ServiceProcess('nova-%s' % binary, host, argv,
-                              os.path.join(self.workdir, '%s.log' % host),
-                              self._env())
+        argv = [
+            os.path.join(BIN_DIR, 'nova-%s' % binary),
+            '--config-file',
+            self.config_file,
+            '--config-file',
+            own,
+        ]
+        proc = ServiceProcess(
+            'nova-%s' % binary,
+            host,
+            argv,
+            os.path.join(self.workdir, '%s.log' % host),
+            self._env(),
+        )
         self.processes.append(proc)
         return proc
 
-    def start_services(self, conductors=3, schedulers=1, computes=2,
-                       timeout=SERVICE_START_TIMEOUT):
+    def start_services(
+        self,
+        conductors=3,
+        schedulers=1,
+        computes=2,
+        timeout=SERVICE_START_TIMEOUT,
+    ):
         """Start a deployment and wait for every service to be up."""
         procs = {
-            'conductor': [self.start('conductor', 'cond%d' % i)
-                          for i in range(1, conductors + 1)],
-            'scheduler': [self.start('scheduler', 'sched%d' % i)
-                          for i in range(1, schedulers + 1)],
+            'conductor': [
+                self.start('conductor', 'cond%d' % i)
+                for i in range(1, conductors + 1)
+            ],
+            'scheduler': [
+                self.start('scheduler', 'sched%d' % i)
+                for i in range(1, schedulers + 1)
+            ],
             'compute': [],
         }
         for i in range(1, computes + 1):
@@ -457,22 +549,34 @@ class Deployment(fixtures.Fixture):
             procs['compute'].append(proc)
             if STAGGER_COMPUTES and i < computes:
                 self.wait_compute_node(proc, timeout)
-        self.wait_up([p for group in procs.values() for p in group],
-                     timeout=timeout)
+        self.wait_up(
+            [p for group in procs.values() for p in group], timeout=timeout
+        )
         return procs
 
     def wait_compute_node(self, proc, timeout=SERVICE_START_TIMEOUT):
         """Wait until ``proc`` (a nova-compute) created its compute node."""
+
         def check():
             if not proc.alive:
-                raise AssertionError('%r exited with %s:\n%s' % (
-                    proc, proc.popen.returncode, proc.log_tail()))
-            return self.query('SELECT id FROM compute_nodes WHERE host = '
-                              ':host AND deleted = 0', host=proc.host)
+                raise AssertionError(
+                    '%r exited with %s:\n%s'
+                    % (proc, proc.popen.returncode, proc.log_tail())
+                )
+            return self.query(
+                'SELECT id FROM compute_nodes WHERE host = '
+                ':host AND deleted = 0',
+                host=proc.host,
+            )
 
-        wait_until(check, timeout, interval=0.1,
-                   message=lambda: 'compute node of %r:\n%s' % (
-                       proc, proc.log_tail(10)))
+        wait_until(
+            check,
+            timeout,
+            interval=0.1,
+            message=lambda: (
+                'compute node of %r:\n%s' % (proc, proc.log_tail(10))
+            ),
+        )
 
     def wait_up(self, procs, timeout=SERVICE_START_TIMEOUT):
         """Wait until each process has reported alive at least once.
@@ -480,22 +584,32 @@ class Deployment(fixtures.Fixture):
         A service registers, starts its RPC server, then reports every
         report_interval: report_count > 0 means it consumes its queues.
         """
+
         def check():
             for proc in procs:
                 if not proc.alive:
-                    raise AssertionError('%r exited with %s:\n%s' % (
-                        proc, proc.popen.returncode, proc.log_tail()))
+                    raise AssertionError(
+                        '%r exited with %s:\n%s'
+                        % (proc, proc.popen.returncode, proc.log_tail())
+                    )
             rows = self.query(
                 'SELECT host, "binary", report_count FROM services '
-                'WHERE deleted = 0')
+                'WHERE deleted = 0'
+            )
             counts = {(r.host, r.binary): r.report_count for r in rows}
-            return all(counts.get((p.host, p.binary), 0) > 0
-                       for p in procs)
+            return all(counts.get((p.host, p.binary), 0) > 0 for p in procs)
 
-        wait_until(check, timeout, interval=0.3, message=lambda: '\n'.join(
-            '%r:\n%s' % (p, p.log_tail(10)) for p in procs))
-        trace('deployment %s: up: %s', self.tag,
-              ', '.join(p.host for p in procs))
+        wait_until(
+            check,
+            timeout,
+            interval=0.3,
+            message=lambda: '\n'.join(
+                '%r:\n%s' % (p, p.log_tail(10)) for p in procs
+            ),
+        )
+        trace(
+            'deployment %s: up: %s', self.tag, ', '.join(p.host for p in procs)
+        )
 
     def _stop_all(self):
         for proc in self.processes:
@@ -511,15 +625,15 @@ class Deployment(fixtures.Fixture):
             return conn.execute(sa.text(sql), params).fetchall()
 
     def instance_states(self, uuids):
-        rows = self.query('SELECT uuid, vm_state, task_state, host '
-                          'FROM instances')
+        rows = self.query(
+            'SELECT uuid, vm_state, task_state, host FROM instances'
+        )
         wanted = set(uuids)
         return {r.uuid: r for r in rows if r.uuid in wanted}
 
     def boots(self, uuid):
         """Lines in the fake hypervisor's console.log of ``uuid``."""
-        path = os.path.join(self.state_path, 'instances', uuid,
-                            'console.log')
+        path = os.path.join(self.state_path, 'instances', uuid, 'console.log')
         try:
             with open(path) as f:
                 return len(f.read().splitlines())
@@ -528,28 +642,39 @@ class Deployment(fixtures.Fixture):
 
     def owned_by(self, host):
         """Unfinished workflows currently owned by conductor ``host``."""
-        return [r.id for r in self.query(
-            "SELECT id FROM workflows WHERE owner LIKE :prefix AND "
-            "state IN ('RUNNING', 'REVERTING', 'PENDING')",
-            prefix=host + ':%')]
+        return [
+            r.id
+            for r in self.query(
+                "SELECT id FROM workflows WHERE owner LIKE :prefix AND "
+                "state IN ('RUNNING', 'REVERTING', 'PENDING')",
+                prefix=host + ':%',
+            )
+        ]
 
     def logs(self, binary=None):
         """{host: log text} of the processes (of one binary)."""
-        return {p.host: p.log_text() for p in self.processes
-                if binary is None or p.binary == 'nova-%s' % binary}
+        return {
+            p.host: p.log_text()
+            for p in self.processes
+            if binary is None or p.binary == 'nova-%s' % binary
+        }
 
     def open_transactions(self):
         """Transactions open on the deployment's database, oldest first
         (a process frozen mid-transaction keeps its locks)."""
         if self.engine.dialect.name == 'postgresql':
-            sql = ("SELECT pid, state, xact_start, left(query, 200) AS query "
-                   "FROM pg_stat_activity WHERE datname = current_database() "
-                   "AND xact_start IS NOT NULL AND pid <> pg_backend_pid() "
-                   "ORDER BY xact_start")
+            sql = (
+                "SELECT pid, state, xact_start, left(query, 200) AS query "
+                "FROM pg_stat_activity WHERE datname = current_database() "
+                "AND xact_start IS NOT NULL AND pid <> pg_backend_pid() "
+                "ORDER BY xact_start"
+            )
         else:
-            sql = ("SELECT trx_mysql_thread_id, trx_state, trx_started, "
-                   "trx_rows_locked, LEFT(trx_query, 200) AS query FROM "
-                   "information_schema.innodb_trx ORDER BY trx_started")
+            sql = (
+                "SELECT trx_mysql_thread_id, trx_state, trx_started, "
+                "trx_rows_locked, LEFT(trx_query, 200) AS query FROM "
+                "information_schema.innodb_trx ORDER BY trx_started"
+            )
         try:
             return [tuple(r) for r in self.query(sql)]
         except Exception as exc:  # diagnosis only
@@ -557,8 +682,9 @@ class Deployment(fixtures.Fixture):
 
     def diagnosis(self, lines=30):
         """The tail of every process log, for a failure message."""
-        return '\n'.join('---- %r ----\n%s' % (p, p.log_tail(lines))
-                         for p in self.processes)
+        return '\n'.join(
+            '---- %r ----\n%s' % (p, p.log_tail(lines)) for p in self.processes
+        )
 
 
 @contextlib.contextmanager
@@ -567,7 +693,8 @@ def broker_restart_lock(timeout=300):
     lock = BrokerLock(exclusive=True, timeout=timeout)
     if not lock.acquire():
         raise testtools.TestCase.skipException(
-            'other integration tests held the broker for %ds' % timeout)
+            'other integration tests held the broker for %ds' % timeout
+        )
     try:
         yield
     finally:
@@ -595,8 +722,12 @@ def restart_broker(down_seconds=2.0, timeout=120):
         if last is not None:
             raise last
     rabbitmqctl('await_startup', timeout=timeout, check=False)
-    wait_until(rabbit_reachable, 60, interval=0.5,
-               message='RabbitMQ to accept connections after start_app')
+    wait_until(
+        rabbit_reachable,
+        60,
+        interval=0.5,
+        message='RabbitMQ to accept connections after start_app',
+    )
     trace('broker: started')
 
 
@@ -614,7 +745,8 @@ def acting_as_api(deployment, conf=None):
 
     conf = conf or nova.conf.CONF
     overrides = [('transport_url', deployment.transport_url, None)] + [
-        (name, -1, 'quota') for name in ('instances', 'cores', 'ram')]
+        (name, -1, 'quota') for name in ('instances', 'cores', 'ram')
+    ]
     for name, value, group in overrides:
         conf.set_override(name, value, group=group)
     connection = db_api.use_connection(deployment.db_url)

@@ -47,8 +47,12 @@ class NovaAll(fixtures.Fixture):
         self.db_path = os.path.join(self.state_path, 'nova.sqlite')
         self.log_path = os.path.join(self.state_path, 'nova-all.log')
         self.config_file = os.path.join(self.state_path, 'nova.conf')
-        groups = {'DEFAULT': {'state_path': self.state_path,
-                              'osapi_compute_listen_port': self.port}}
+        groups = {
+            'DEFAULT': {
+                'state_path': self.state_path,
+                'osapi_compute_listen_port': self.port,
+            }
+        }
         for group, values in self.options.items():
             groups.setdefault(group, {}).update(values)
         with open(self.config_file, 'w') as f:
@@ -77,9 +81,16 @@ class NovaAll(fixtures.Fixture):
         env = dict(os.environ, PYTHONUNBUFFERED='1')
         env.pop('OS_TEST_TIMEOUT', None)
         proc = harness.ServiceProcess(
-            'nova-all', socket.gethostname(),
-            [os.path.join(harness.BIN_DIR, 'nova-all'), '--config-file',
-             self.config_file], self.log_path, env)
+            'nova-all',
+            socket.gethostname(),
+            [
+                os.path.join(harness.BIN_DIR, 'nova-all'),
+                '--config-file',
+                self.config_file,
+            ],
+            self.log_path,
+            env,
+        )
         self._log_offsets[proc.pid] = offset
         self.processes.append(proc)
         if wait:
@@ -89,37 +100,60 @@ class NovaAll(fixtures.Fixture):
     def log_of(self, proc):
         """What nova-all process ``proc`` logged (the log file is shared
         by every start)."""
-        return proc.log_text()[self._log_offsets[proc.pid]:]
+        return proc.log_text()[self._log_offsets[proc.pid] :]
 
     def wait_listening(self, proc):
         """Wait until nova-all process ``proc`` serves the compute API."""
+
         def listening():
             if not proc.alive:
-                raise AssertionError('nova-all exited with %s:\n%s' % (
-                    proc.popen.returncode, proc.log_tail()))
+                raise AssertionError(
+                    'nova-all exited with %s:\n%s'
+                    % (proc.popen.returncode, proc.log_tail())
+                )
             return 'compute API at' in self.log_of(proc)
 
-        harness.wait_until(listening, START_TIMEOUT, interval=0.05,
-                           message=lambda: proc.log_tail())
+        harness.wait_until(
+            listening,
+            START_TIMEOUT,
+            interval=0.05,
+            message=lambda: proc.log_tail(),
+        )
 
     # -- the compute API -------------------------------------------------
     def request(self, method, path, body=None, project='it-project'):
         """JSON of ``method`` ``/v2.1<path>`` as a user of ``project``."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(
-            'http://127.0.0.1:%d/v2.1%s' % (self.port, path), data=data,
-            method=method, headers={'X-Auth-Token': 'it:%s' % project,
-                                    'Content-Type': 'application/json'})
+            'http://127.0.0.1:%d/v2.1%s' % (self.port, path),
+            data=data,
+            method=method,
+            headers={
+                'X-Auth-Token': 'it:%s' % project,
+                'Content-Type': 'application/json',
+            },
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             text = resp.read()
         return json.loads(text) if text else None
 
     def boot(self, count, name='restart', project='it-project'):
         """Boot ``count`` servers, one request each; return their ids."""
-        return [self.request('POST', '/servers', {'server': {
-            'name': '%s-%d' % (name, index), 'imageRef': IMAGE,
-            'flavorRef': '1'}}, project=project)['server']['id']
-            for index in range(count)]
+        return [
+            self.request(
+                'POST',
+                '/servers',
+                {
+                    'server': {
+                        'name': '%s-%d' % (name, index),
+                        'imageRef': IMAGE,
+                        'flavorRef': '1',
+                    }
+                },
+                project=project,
+            )['server']['id']
+            for index in range(count)
+        ]
 
     # -- observation -----------------------------------------------------
     def query(self, sql, *params):
@@ -133,11 +167,9 @@ class NovaAll(fixtures.Fixture):
 
     def boots(self, uuid):
         """Lines in the fake hypervisor's console.log of ``uuid``."""
-        path = os.path.join(self.state_path, 'instances', uuid,
-                            'console.log')
+        path = os.path.join(self.state_path, 'instances', uuid, 'console.log')
         try:
             with open(path) as f:
                 return len(f.read().splitlines())
         except FileNotFoundError:
             return 0
-

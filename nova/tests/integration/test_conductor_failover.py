@@ -35,14 +35,20 @@ class _ConductorFailover:
         self.assert_all_workflows_succeeded(uuids)
         # What the dead conductor held was adopted by a live one.
         rows = self.owners_of(owned)
-        self.assertTrue(all(r.adoptions >= 1 for r in rows.values()),
-                        [tuple(r) for r in rows.values()])
+        self.assertTrue(
+            all(r.adoptions >= 1 for r in rows.values()),
+            [tuple(r) for r in rows.values()],
+        )
         opts = self.deployment.orchestration
-        self.addDetail('takeover', _text('%d workflows of the killed '
-                                         'conductor; all ACTIVE %.1f s after '
-                                         'the kill (lease %ss)' % (
-                                             len(owned), took,
-                                             opts['lease_seconds'])))
+        self.addDetail(
+            'takeover',
+            _text(
+                '%d workflows of the killed '
+                'conductor; all ACTIVE %.1f s after '
+                'the kill (lease %ss)'
+                % (len(owned), took, opts['lease_seconds'])
+            ),
+        )
 
     def test_paused_conductor_is_fenced(self):
         procs = self.deployment.start_services(conductors=3, computes=2)
@@ -61,23 +67,35 @@ class _ConductorFailover:
                 rows = self.owners_of(owned)
                 return not self.deployment.owned_by(victim.host) and all(
                     not (r.owner or '').startswith(victim.host + ':')
-                    for r in rows.values())
+                    for r in rows.values()
+                )
 
-            harness.wait_until(adopted, budget, interval=0.3,
-                               message=lambda: (
-                                   'workflows of the paused conductor not '
-                                   'adopted: %s\nopen transactions: %s' % (
-                                       self.deployment.owned_by(victim.host),
-                                       self.deployment.open_transactions())))
+            harness.wait_until(
+                adopted,
+                budget,
+                interval=0.3,
+                message=lambda: (
+                    'workflows of the paused conductor not '
+                    'adopted: %s\nopen transactions: %s'
+                    % (
+                        self.deployment.owned_by(victim.host),
+                        self.deployment.open_transactions(),
+                    )
+                ),
+            )
         finally:
             victim.resume()
         self.wait_active(uuids, timeout=60)
         # The woken conductor found out at its first fenced write.
         harness.wait_until(
             lambda: harness.OWNERSHIP_LOST_RE.search(victim.log_text()),
-            20, interval=0.5,
-            message=lambda: 'paused conductor never reported its lost '
-                            'ownership:\n%s' % victim.log_tail(60))
+            20,
+            interval=0.5,
+            message=lambda: (
+                'paused conductor never reported its lost '
+                'ownership:\n%s' % victim.log_tail(60)
+            ),
+        )
         self.assertTrue(victim.alive, victim.log_tail())
         self.assert_booted_once(uuids)
         self.assert_no_step_completed_twice(uuids)
@@ -86,21 +104,26 @@ class _ConductorFailover:
 
     def test_lost_cast_is_swept(self):
         self.deployment.start_services(conductors=2, computes=1)
-        with mock.patch('nova.conductor.rpcapi.ConductorAPI.'
-                        'build_instances') as cast:
+        with mock.patch(
+            'nova.conductor.rpcapi.ConductorAPI.build_instances'
+        ) as cast:
             uuids = self.boot(3, name='lost')
         self.assertEqual(3, cast.call_count)
         # Nobody was told: the rows wait, PENDING and unowned.
         rows = self.deployment.query(
-            "SELECT state, owner FROM workflows WHERE name = "
-            "'build_instance'")
-        self.assertEqual([('PENDING', None)] * 3,
-                         [(r.state, r.owner) for r in rows])
+            "SELECT state, owner FROM workflows WHERE name = 'build_instance'"
+        )
+        self.assertEqual(
+            [('PENDING', None)] * 3, [(r.state, r.owner) for r in rows]
+        )
         opts = self.deployment.orchestration
-        self.wait_active(uuids, timeout=opts['sweep_grace_seconds'] +
-                         opts['sweep_interval'] + 30)
-        self.assertIn('Sweeper of', '\n'.join(
-            self.deployment.logs('conductor').values()))
+        self.wait_active(
+            uuids,
+            timeout=opts['sweep_grace_seconds'] + opts['sweep_interval'] + 30,
+        )
+        self.assertIn(
+            'Sweeper of', '\n'.join(self.deployment.logs('conductor').values())
+        )
         self.assert_booted_once(uuids)
         self.assert_no_step_completed_twice(uuids)
         self.assert_nothing_leaked(uuids)
@@ -114,12 +137,16 @@ class _ConductorFailover:
         # aborts its build, waits for the revert, then cleans up.
         for uuid in uuids:
             self.api.delete(self.context, uuid)
-        victim = max(procs['conductor'], key=lambda p: len(
-            self.deployment.owned_by(p.host)))
+        victim = max(
+            procs['conductor'],
+            key=lambda p: len(self.deployment.owned_by(p.host)),
+        )
         victim.kill()
         opts = self.deployment.orchestration
-        self.wait_deleted(uuids, timeout=60 + 2 * (
-            opts['lease_seconds'] + opts['sweep_interval']))
+        self.wait_deleted(
+            uuids,
+            timeout=60 + 2 * (opts['lease_seconds'] + opts['sweep_interval']),
+        )
         self.assert_nothing_left(uuids)
 
     def test_graceful_stop_hands_back(self):
@@ -130,8 +157,11 @@ class _ConductorFailover:
         self.assertEqual(0, code, victim.log_tail())
         # Handed back, not left to expire: once it has exited, nothing
         # unfinished is still owned (leased) by it.
-        self.assertEqual([], self.deployment.owned_by(victim.host),
-                         'workflows a gracefully stopped conductor kept')
+        self.assertEqual(
+            [],
+            self.deployment.owned_by(victim.host),
+            'workflows a gracefully stopped conductor kept',
+        )
         self.wait_active(uuids, timeout=60)
         self.assert_booted_once(uuids)
         self.assert_no_step_completed_twice(uuids)
@@ -148,8 +178,12 @@ class _BriefPause:
     """
 
     spawn_delay = 3.0
-    orchestration = {'lease_seconds': 12, 'heartbeat_interval': 2,
-                     'sweep_interval': 1, 'sweep_grace_seconds': 3}
+    orchestration = {
+        'lease_seconds': 12,
+        'heartbeat_interval': 2,
+        'sweep_interval': 1,
+        'sweep_grace_seconds': 3,
+    }
 
     def test_pause_shorter_than_lease(self):
         procs = self.deployment.start_services(conductors=3, computes=2)
@@ -184,10 +218,14 @@ class _BrokerRestart:
 
     def setUp(self):
         if os.environ.get('NOVA_TEST_SKIP_BROKER_RESTART', '') not in (
-                '', '0'):
-            self.skipTest('NOVA_TEST_SKIP_BROKER_RESTART is set: RabbitMQ '
-                          'is shared with something that must not see it '
-                          'restart')
+            '',
+            '0',
+        ):
+            self.skipTest(
+                'NOVA_TEST_SKIP_BROKER_RESTART is set: RabbitMQ '
+                'is shared with something that must not see it '
+                'restart'
+            )
         if harness.rabbitmqctl_path() is None:
             self.skipTest('rabbitmqctl not found: cannot restart RabbitMQ')
         lock = harness.broker_restart_lock()
@@ -209,16 +247,17 @@ class _BrokerRestart:
 
 def _text(value):
     from testtools import content
+
     return content.text_content(value)
 
 
-class TestConductorFailoverMySQL(_ConductorFailover,
-                                 base.IntegrationTestCase):
+class TestConductorFailoverMySQL(_ConductorFailover, base.IntegrationTestCase):
     backend = 'mysql'
 
 
-class TestConductorFailoverPostgreSQL(_ConductorFailover,
-                                      base.IntegrationTestCase):
+class TestConductorFailoverPostgreSQL(
+    _ConductorFailover, base.IntegrationTestCase
+):
     backend = 'postgresql'
 
 
@@ -236,5 +275,3 @@ class TestBrokerRestartMySQL(_BrokerRestart, base.IntegrationTestCase):
 
 class TestBrokerRestartPostgreSQL(_BrokerRestart, base.IntegrationTestCase):
     backend = 'postgresql'
-
-

@@ -48,13 +48,16 @@ class HypervisorsController:
         if req.is_version('2.33'):
             nodes = self._paginate(req, nodes)
             links = common.collection_links(
-                req, nodes, 'os-hypervisors/detail' if detail
-                else 'os-hypervisors')
+                req,
+                nodes,
+                'os-hypervisors/detail' if detail else 'os-hypervisors',
+            )
             if links:
                 body['hypervisors_links'] = links
         services = self._services(context)
-        body['hypervisors'] = [self._view(req, n, services, detail)
-                               for n in nodes]
+        body['hypervisors'] = [
+            self._view(req, n, services, detail) for n in nodes
+        ]
         return body
 
     @staticmethod
@@ -68,14 +71,19 @@ class HypervisorsController:
             ids = [n['id'] for n in nodes]
             if marker not in ids:
                 raise webob.exc.HTTPBadRequest(
-                    explanation='marker [%s] not found' % params['marker'])
-            nodes = nodes[ids.index(marker) + 1:]
-        return nodes[:common.effective_limit(params)]
+                    explanation='marker [%s] not found' % params['marker']
+                )
+            nodes = nodes[ids.index(marker) + 1 :]
+        return nodes[: common.effective_limit(params)]
 
     @staticmethod
     def _services(context):
-        return {s['host']: s for s in services_db.get_all(
-            context.elevated(), binary='nova-compute')}
+        return {
+            s['host']: s
+            for s in services_db.get_all(
+                context.elevated(), binary='nova-compute'
+            )
+        }
 
     @staticmethod
     def _view(req, node, services, detail):
@@ -83,32 +91,39 @@ class HypervisorsController:
         view = {
             'id': node['id'],
             'hypervisor_hostname': node['hypervisor_hostname'],
-            'state': 'up' if service and services_db.is_up(service)
+            'state': 'up'
+            if service and services_db.is_up(service)
             else 'down',
             'status': 'disabled' if service.get('disabled') else 'enabled',
         }
         if not detail:
             return view
         cpu_info = {}
-        view.update({
-            'vcpus': node['vcpus'],
-            'memory_mb': node['memory_mb'],
-            'local_gb': node['local_gb'],
-            'vcpus_used': node['vcpus_used'],
-            'memory_mb_used': node['memory_mb_used'],
-            'local_gb_used': node['local_gb_used'],
-            'hypervisor_type': node['hypervisor_type'],
-            'hypervisor_version': node['hypervisor_version'],
-            'free_ram_mb': node['memory_mb'] - node['memory_mb_used'],
-            'free_disk_gb': node['local_gb'] - node['local_gb_used'],
-            'current_workload': 0,
-            'running_vms': node['running_vms'],
-            'disk_available_least':
-                node['local_gb'] - node['local_gb_used'],
-            'host_ip': node.get('host_ip'),
-            'cpu_info': cpu_info if req.is_version('2.28')
-            else jsonutils.dumps(cpu_info),
-            'service': {'host': node['host'], 'id': service.get('id'),
-                        'disabled_reason': service.get('disabled_reason')},
-        })
+        view.update(
+            {
+                'vcpus': node['vcpus'],
+                'memory_mb': node['memory_mb'],
+                'local_gb': node['local_gb'],
+                'vcpus_used': node['vcpus_used'],
+                'memory_mb_used': node['memory_mb_used'],
+                'local_gb_used': node['local_gb_used'],
+                'hypervisor_type': node['hypervisor_type'],
+                'hypervisor_version': node['hypervisor_version'],
+                'free_ram_mb': node['memory_mb'] - node['memory_mb_used'],
+                'free_disk_gb': node['local_gb'] - node['local_gb_used'],
+                'current_workload': 0,
+                'running_vms': node['running_vms'],
+                'disk_available_least': node['local_gb']
+                - node['local_gb_used'],
+                'host_ip': node.get('host_ip'),
+                'cpu_info': cpu_info
+                if req.is_version('2.28')
+                else jsonutils.dumps(cpu_info),
+                'service': {
+                    'host': node['host'],
+                    'id': service.get('id'),
+                    'disabled_reason': service.get('disabled_reason'),
+                },
+            }
+        )
         return view

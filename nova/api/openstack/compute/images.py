@@ -16,34 +16,44 @@ _MAX_PROXY = '2.35'
 
 def _links(req, image_id):
     links = common.resource_links(req, 'images', image_id)
-    links.append({'rel': 'alternate',
-                  'type': 'application/vnd.openstack.image',
-                  'href': common.url_join(req.host_url, 'image', 'images',
-                                          image_id)})
+    links.append(
+        {
+            'rel': 'alternate',
+            'type': 'application/vnd.openstack.image',
+            'href': common.url_join(req.host_url, 'image', 'images', image_id),
+        }
+    )
     return links
 
 
 def _basic(req, image):
-    return {'id': image['id'], 'name': image['name'],
-            'links': _links(req, image['id'])}
+    return {
+        'id': image['id'],
+        'name': image['name'],
+        'links': _links(req, image['id']),
+    }
 
 
 def _full(req, image):
     status = (image.get('status') or 'ACTIVE').upper()
-    properties = {str(k): str(v) for k, v in
-                  (image.get('properties') or {}).items()}
+    properties = {
+        str(k): str(v) for k, v in (image.get('properties') or {}).items()
+    }
     body = _basic(req, image)
-    body.update({
-        'status': status,
-        'progress': _PROGRESS.get(status.lower(), 0),
-        'minDisk': image.get('min_disk') or 0,
-        'minRam': image.get('min_ram') or 0,
-        'metadata': properties,
-        'created': common.isotime(image.get('created_at')),
-        'updated': common.isotime(image.get('updated_at') or
-                                  image.get('created_at')),
-        'OS-EXT-IMG-SIZE:size': image.get('size') or 0,
-    })
+    body.update(
+        {
+            'status': status,
+            'progress': _PROGRESS.get(status.lower(), 0),
+            'minDisk': image.get('min_disk') or 0,
+            'minRam': image.get('min_ram') or 0,
+            'metadata': properties,
+            'created': common.isotime(image.get('created_at')),
+            'updated': common.isotime(
+                image.get('updated_at') or image.get('created_at')
+            ),
+            'OS-EXT-IMG-SIZE:size': image.get('size') or 0,
+        }
+    )
     if 'auto_disk_config' in properties:
         auto = properties['auto_disk_config'].lower() == 'true'
         body['OS-DCF:diskConfig'] = 'AUTO' if auto else 'MANUAL'
@@ -97,14 +107,20 @@ class ImagesController:
                     filters[key] = int(req.GET[query])
                 except ValueError:
                     raise webob.exc.HTTPBadRequest(
-                        explanation='Invalid %s filter' % query)
+                        explanation='Invalid %s filter' % query
+                    )
         if 'changes-since' in req.GET:
             filters['changes-since'] = common.parse_changes_since(
-                req.GET['changes-since'])
+                req.GET['changes-since']
+            )
         try:
-            return images_db.get_all(req.context, filters,
-                                     limit=common.effective_limit(params),
-                                     marker=params.get('marker'))
+            return images_db.get_all(
+                req.context,
+                filters,
+                limit=common.effective_limit(params),
+                marker=params.get('marker'),
+            )
         except exception.MarkerNotFound:
             raise webob.exc.HTTPBadRequest(
-                explanation='marker [%s] not found' % params['marker'])
+                explanation='marker [%s] not found' % params['marker']
+            )

@@ -14,8 +14,15 @@ from nova.db import actions as actions_db
 from nova.db import instances as instances_db
 
 ACTIONS = 'os_compute_api:os-instance-actions:%s'
-_ACTION_KEYS = ('action', 'instance_uuid', 'request_id', 'user_id',
-                'project_id', 'start_time', 'message')
+_ACTION_KEYS = (
+    'action',
+    'instance_uuid',
+    'request_id',
+    'user_id',
+    'project_id',
+    'start_time',
+    'message',
+)
 _EVENT_KEYS = ('event', 'start_time', 'finish_time', 'result')
 
 
@@ -43,11 +50,19 @@ class InstanceActionsController:
         # Since 2.21 the actions of deleted servers stay visible.
         project_id = None if context.is_admin else context.project_id
         instance = instances_db.get(
-            context, server_id, project_id=project_id,
-            read_deleted=req.is_version('2.21'))
-        policy.authorize(context, ACTIONS % action,
-                         {'project_id': instance['project_id'],
-                          'user_id': instance['user_id']})
+            context,
+            server_id,
+            project_id=project_id,
+            read_deleted=req.is_version('2.21'),
+        )
+        policy.authorize(
+            context,
+            ACTIONS % action,
+            {
+                'project_id': instance['project_id'],
+                'user_id': instance['user_id'],
+            },
+        )
         return instance
 
     def index(self, req, server_id):
@@ -62,15 +77,19 @@ class InstanceActionsController:
         self._instance(req, server_id, 'show')
         try:
             action = actions_db.action_get_by_request_id(
-                context, server_id, id)
+                context, server_id, id
+            )
         except exception.InstanceActionNotFound as exc:
             raise webob.exc.HTTPNotFound(explanation=exc.format_message())
         view = _action_view(action)
         show_events = req.is_version('2.51') or policy.authorize(
-            context, ACTIONS % 'events', fatal=False)
+            context, ACTIONS % 'events', fatal=False
+        )
         if show_events:
             with_traceback = policy.authorize(
-                context, ACTIONS % 'events:details', fatal=False)
-            view['events'] = [_event_view(e, with_traceback)
-                              for e in action['events']]
+                context, ACTIONS % 'events:details', fatal=False
+            )
+            view['events'] = [
+                _event_view(e, with_traceback) for e in action['events']
+            ]
         return {'instanceAction': view}

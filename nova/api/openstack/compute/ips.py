@@ -14,9 +14,14 @@ class IPsController:
         context = req.context
         common.check_instance_uuid(server_id)
         instance = common.compute_api().get(context, server_id)
-        policy.authorize(context, 'os_compute_api:ips:%s' % action,
-                         {'project_id': instance['project_id'],
-                          'user_id': instance['user_id']})
+        policy.authorize(
+            context,
+            'os_compute_api:ips:%s' % action,
+            {
+                'project_id': instance['project_id'],
+                'user_id': instance['user_id'],
+            },
+        )
         return views.network_info_of(context, [server_id]).get(server_id)
 
     def index(self, req, server_id):
@@ -30,5 +35,6 @@ class IPsController:
         addresses = views.addresses(info, extended=False)
         if id not in addresses:
             raise webob.exc.HTTPNotFound(
-                explanation="There's no such network label in this server")
+                explanation="There's no such network label in this server"
+            )
         return {id: addresses[id]}

@@ -7,9 +7,13 @@ from nova.db import instances as instances_db
 CONF = nova.conf.CONF
 
 # Network-proxy limits removed at 2.36, image metadata at 2.39.
-_NETWORK_LIMITS = ('maxSecurityGroups', 'maxSecurityGroupRules',
-                   'maxTotalFloatingIps', 'totalFloatingIpsUsed',
-                   'totalSecurityGroupsUsed')
+_NETWORK_LIMITS = (
+    'maxSecurityGroups',
+    'maxSecurityGroupRules',
+    'maxTotalFloatingIps',
+    'totalFloatingIpsUsed',
+    'totalSecurityGroupsUsed',
+)
 
 
 class LimitsController:

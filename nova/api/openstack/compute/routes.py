@@ -21,33 +21,66 @@ from nova.api.openstack.compute import services
 
 # (path, controller factory, [(method, sub-path, action)]).
 ROUTE_LIST = (
-    ('/servers', servers.ServersController, [
-        ('GET', '', 'index'), ('POST', '', 'create'),
-        ('GET', '/detail', 'detail'), ('GET', '/{id}', 'show'),
-        ('PUT', '/{id}', 'update'), ('DELETE', '/{id}', 'delete')]),
-    ('/servers/{server_id}/ips', ips.IPsController, [
-        ('GET', '', 'index'), ('GET', '/{id}', 'show')]),
-    ('/servers/{server_id}/os-instance-actions',
-     instance_actions.InstanceActionsController, [
-         ('GET', '', 'index'), ('GET', '/{id}', 'show')]),
-    ('/flavors', flavors.FlavorsController, [
-        ('GET', '', 'index'), ('GET', '/detail', 'detail'),
-        ('GET', '/{id}', 'show')]),
-    ('/images', images.ImagesController, [
-        ('GET', '', 'index'), ('GET', '/detail', 'detail'),
-        ('GET', '/{id}', 'show')]),
+    (
+        '/servers',
+        servers.ServersController,
+        [
+            ('GET', '', 'index'),
+            ('POST', '', 'create'),
+            ('GET', '/detail', 'detail'),
+            ('GET', '/{id}', 'show'),
+            ('PUT', '/{id}', 'update'),
+            ('DELETE', '/{id}', 'delete'),
+        ],
+    ),
+    (
+        '/servers/{server_id}/ips',
+        ips.IPsController,
+        [('GET', '', 'index'), ('GET', '/{id}', 'show')],
+    ),
+    (
+        '/servers/{server_id}/os-instance-actions',
+        instance_actions.InstanceActionsController,
+        [('GET', '', 'index'), ('GET', '/{id}', 'show')],
+    ),
+    (
+        '/flavors',
+        flavors.FlavorsController,
+        [
+            ('GET', '', 'index'),
+            ('GET', '/detail', 'detail'),
+            ('GET', '/{id}', 'show'),
+        ],
+    ),
+    (
+        '/images',
+        images.ImagesController,
+        [
+            ('GET', '', 'index'),
+            ('GET', '/detail', 'detail'),
+            ('GET', '/{id}', 'show'),
+        ],
+    ),
     ('/os-services', services.ServicesController, [('GET', '', 'index')]),
-    ('/os-hypervisors', hypervisors.HypervisorsController, [
-        ('GET', '', 'index'), ('GET', '/detail', 'detail'),
-        ('GET', '/{id}', 'show')]),
+    (
+        '/os-hypervisors',
+        hypervisors.HypervisorsController,
+        [
+            ('GET', '', 'index'),
+            ('GET', '/detail', 'detail'),
+            ('GET', '/{id}', 'show'),
+        ],
+    ),
     ('/limits', limits.LimitsController, [('GET', '', 'index')]),
 )
 
 
 def _build_mapper():
     mapper = routes.Mapper()
-    resources = [(path, wsgi.Resource(factory()), actions)
-                 for path, factory, actions in ROUTE_LIST]
+    resources = [
+        (path, wsgi.Resource(factory()), actions)
+        for path, factory, actions in ROUTE_LIST
+    ]
     for prefix in ('', '/{project_id}'):
         for path, resource, actions in resources:
             # Sub-collections before items so /servers/detail is no id.
@@ -55,8 +88,10 @@ def _build_mapper():
                 for suffix in ('', '/') if not sub_path else ('',):
                     mapper.connect(
                         prefix + path + sub_path + suffix,
-                        controller=resource, action=action,
-                        conditions={'method': [method]})
+                        controller=resource,
+                        action=action,
+                        conditions={'method': [method]},
+                    )
     return mapper
 
 
@@ -65,7 +100,8 @@ class APIRouterV21:
 
     def __init__(self):
         self._router = routes.middleware.RoutesMiddleware(
-            self._dispatch, _build_mapper(), singleton=False)
+            self._dispatch, _build_mapper(), singleton=False
+        )
 
     @classmethod
     def factory(cls, global_config, **local_config):
@@ -80,6 +116,5 @@ class APIRouterV21:
     def _dispatch(req):
         match = req.environ['wsgiorg.routing_args'][1]
         if not match:
-            return wsgi.fault_response(
-                404, 'The resource could not be found.')
+            return wsgi.fault_response(404, 'The resource could not be found.')
         return match['controller']

@@ -22,11 +22,28 @@ from nova.db import flavors as flavors_db
 SERVERS = 'os_compute_api:servers:%s'
 
 # Query parameters any caller may filter with, and those admins may.
-_USER_FILTERS = ('name', 'status', 'changes-since', 'image', 'flavor',
-                 'reservation_id', 'ip', 'all_tenants')
-_ADMIN_FILTERS = ('project_id', 'tenant_id', 'host', 'node', 'deleted',
-                  'uuid', 'user_id', 'vm_state', 'task_state',
-                  'availability_zone')
+_USER_FILTERS = (
+    'name',
+    'status',
+    'changes-since',
+    'image',
+    'flavor',
+    'reservation_id',
+    'ip',
+    'all_tenants',
+)
+_ADMIN_FILTERS = (
+    'project_id',
+    'tenant_id',
+    'host',
+    'node',
+    'deleted',
+    'uuid',
+    'user_id',
+    'vm_state',
+    'task_state',
+    'availability_zone',
+)
 
 
 def _bool_param(value):
@@ -62,9 +79,14 @@ class ServersController:
     def show(self, req, id):
         """``GET /servers/{id}``."""
         instance = self._get_instance(req.context, id)
-        policy.authorize(req.context, SERVERS % 'show',
-                         {'project_id': instance['project_id'],
-                          'user_id': instance['user_id']})
+        policy.authorize(
+            req.context,
+            SERVERS % 'show',
+            {
+                'project_id': instance['project_id'],
+                'user_id': instance['user_id'],
+            },
+        )
         return self._view.show(req, instance)
 
     def _get_instance(self, context, server_id):
@@ -82,12 +104,17 @@ class ServersController:
         sort_keys, sort_dirs = self._sort(req)
         try:
             instances = self.compute_api.get_all(
-                context, search_opts=search_opts, limit=limit,
-                marker=params.get('marker'), sort_keys=sort_keys,
-                sort_dirs=sort_dirs)
+                context,
+                search_opts=search_opts,
+                limit=limit,
+                marker=params.get('marker'),
+                sort_keys=sort_keys,
+                sort_dirs=sort_dirs,
+            )
         except exception.MarkerNotFound:
             raise webob.exc.HTTPBadRequest(
-                explanation='marker [%s] not found' % params.get('marker'))
+                explanation='marker [%s] not found' % params.get('marker')
+            )
         except exception.InvalidSortKey as exc:
             raise webob.exc.HTTPBadRequest(explanation=exc.format_message())
         if 'ip' in req.GET:
@@ -97,8 +124,9 @@ class ServersController:
     def _search_opts(self, req, action):
         """nova.db.instances filters of the query (None: match nothing)."""
         context = req.context
-        is_admin = policy.authorize(context, SERVERS % 'allow_all_filters',
-                                    fatal=False)
+        is_admin = policy.authorize(
+            context, SERVERS % 'allow_all_filters', fatal=False
+        )
         allowed = _USER_FILTERS + (_ADMIN_FILTERS if is_admin else ())
         query = {k: v for k, v in req.GET.items() if k in allowed}
         opts = {}
@@ -107,34 +135,50 @@ class ServersController:
         if 'status' in query:
             vm_states = common.vm_states_from_status(query['status'])
             if not vm_states:
-                if req.is_version('2.38') and query['status'].upper() \
-                        not in common.KNOWN_STATUSES:
+                if (
+                    req.is_version('2.38')
+                    and query['status'].upper() not in common.KNOWN_STATUSES
+                ):
                     raise webob.exc.HTTPBadRequest(
-                        explanation='Invalid status value')
+                        explanation='Invalid status value'
+                    )
                 return None, False
             opts['vm_state'] = vm_states
             if 'deleted' in vm_states:
                 opts['deleted'] = True
         if 'changes-since' in query:
             opts['changes-since'] = common.parse_changes_since(
-                query['changes-since'])
-        for key, column in (('image', 'image_ref'),
-                            ('reservation_id', 'reservation_id')):
+                query['changes-since']
+            )
+        for key, column in (
+            ('image', 'image_ref'),
+            ('reservation_id', 'reservation_id'),
+        ):
             if key in query:
                 opts[column] = query[key]
         if 'flavor' in query:
-            opts['instance_type_id'] = self._flavor_db_id(context,
-                                                          query['flavor'])
+            opts['instance_type_id'] = self._flavor_db_id(
+                context, query['flavor']
+            )
             if opts['instance_type_id'] is None:
                 return None, False
         all_tenants = 'all_tenants' in query and _bool_param(
-            query['all_tenants'])
+            query['all_tenants']
+        )
         if all_tenants:
-            policy.authorize(context, SERVERS % (
-                '%s:get_all_tenants' % action))
+            policy.authorize(
+                context, SERVERS % ('%s:get_all_tenants' % action)
+            )
             opts['all_tenants'] = True
-        for key in ('host', 'node', 'uuid', 'user_id', 'vm_state',
-                    'task_state', 'availability_zone'):
+        for key in (
+            'host',
+            'node',
+            'uuid',
+            'user_id',
+            'vm_state',
+            'task_state',
+            'availability_zone',
+        ):
             if key in query:
                 opts[key] = query[key]
         project = query.get('project_id') or query.get('tenant_id')
@@ -158,11 +202,17 @@ class ServersController:
             regex = re.compile(pattern)
         except re.error:
             raise webob.exc.HTTPBadRequest(
-                explanation='Invalid ip filter %s' % pattern)
+                explanation='Invalid ip filter %s' % pattern
+            )
         info = views.network_info_of(context, [i['uuid'] for i in instances])
-        return [i for i in instances
-                if any(regex.search(vif['address'])
-                       for vif in info.get(i['uuid']) or ())]
+        return [
+            i
+            for i in instances
+            if any(
+                regex.search(vif['address'])
+                for vif in info.get(i['uuid']) or ()
+            )
+        ]
 
     @staticmethod
     def _sort(req):
@@ -176,11 +226,12 @@ class ServersController:
             if direction not in ('asc', 'desc'):
                 raise webob.exc.HTTPBadRequest(
                     explanation="Unknown sort direction, must be 'desc' or "
-                                "'asc'")
+                    "'asc'"
+                )
         if 'id' not in keys:
             keys.append('id')
             dirs.append(dirs[0])
-        return keys, dirs[:len(keys)]
+        return keys, dirs[: len(keys)]
 
     # -- writing -------------------------------------------------------------
     @wsgi.response(202)
@@ -198,8 +249,7 @@ class ServersController:
             image_ref=server.get('imageRef'),
             name=server['name'],
             min_count=int(server.get('min_count', 1)),
-            max_count=int(server.get('max_count',
-                                     server.get('min_count', 1))),
+            max_count=int(server.get('max_count', server.get('min_count', 1))),
             networks=server.get('networks'),
             availability_zone=server.get('availability_zone'),
             metadata=server.get('metadata'),
@@ -211,25 +261,33 @@ class ServersController:
             description=server.get('description'),
             config_drive=_config_drive(server.get('config_drive')),
             return_reservation_id=_bool_param(
-                server.get('return_reservation_id', False)))
+                server.get('return_reservation_id', False)
+            ),
+        )
         if kwargs['min_count'] > kwargs['max_count']:
             raise webob.exc.HTTPBadRequest(
-                explanation="min_count must be <= max_count")
+                explanation="min_count must be <= max_count"
+            )
         try:
             instances, reservation_id = self.compute_api.create(
-                context, **kwargs)
-        except (exception.FlavorNotFound) as exc:
+                context, **kwargs
+            )
+        except exception.FlavorNotFound as exc:
             raise webob.exc.HTTPBadRequest(
-                explanation='Invalid flavorRef provided.') from exc
+                explanation='Invalid flavorRef provided.'
+            ) from exc
         except exception.ImageNotFound as exc:
             raise webob.exc.HTTPBadRequest(
-                explanation='Can not find requested image') from exc
+                explanation='Can not find requested image'
+            ) from exc
         except (exception.NetworkNotFound, exception.Invalid) as exc:
             raise webob.exc.HTTPBadRequest(
-                explanation=exc.format_message()) from exc
+                explanation=exc.format_message()
+            ) from exc
         except exception.OverQuota as exc:
             raise webob.exc.HTTPForbidden(
-                explanation=exc.format_message()) from exc
+                explanation=exc.format_message()
+            ) from exc
         if kwargs['return_reservation_id']:
             return {'reservation_id': reservation_id}
         return self._view.create(req, instances[0], password)
@@ -240,9 +298,14 @@ class ServersController:
         """``PUT /servers/{id}``: name, description and access IPs."""
         context = req.context
         instance = self._get_instance(context, id)
-        policy.authorize(context, SERVERS % 'update',
-                         {'project_id': instance['project_id'],
-                          'user_id': instance['user_id']})
+        policy.authorize(
+            context,
+            SERVERS % 'update',
+            {
+                'project_id': instance['project_id'],
+                'user_id': instance['user_id'],
+            },
+        )
         server = body['server']
         kwargs = {}
         if 'name' in server:
@@ -262,21 +325,26 @@ class ServersController:
         """``DELETE /servers/{id}``: start the delete workflow (204)."""
         context = req.context
         instance = self._get_instance(context, id)
-        policy.authorize(context, SERVERS % 'delete',
-                         {'project_id': instance['project_id'],
-                          'user_id': instance['user_id']})
+        policy.authorize(
+            context,
+            SERVERS % 'delete',
+            {
+                'project_id': instance['project_id'],
+                'user_id': instance['user_id'],
+            },
+        )
         try:
             self.compute_api.delete(context, id)
         except exception.InstanceInvalidState as exc:
             raise webob.exc.HTTPConflict(
-                explanation=exc.format_message()) from exc
+                explanation=exc.format_message()
+            ) from exc
 
 
 def _config_drive(value):
     if value is None:
         return None
-    return 'True' if _bool_param(value) and value not in ('', False) \
-        else ''
+    return 'True' if _bool_param(value) and value not in ('', False) else ''
 
 
 def _generate_password(length=12):

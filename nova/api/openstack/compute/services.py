@@ -14,7 +14,8 @@ def _service_view(req, service):
         'binary': service['binary'],
         'host': service['host'],
         'zone': (service.get('availability_zone') or 'nova')
-        if service['binary'] == _COMPUTE_BINARY else 'internal',
+        if service['binary'] == _COMPUTE_BINARY
+        else 'internal',
         'status': 'disabled' if service.get('disabled') else 'enabled',
         'state': 'up' if services_db.is_up(service) else 'down',
         'updated_at': common.precise_time(service.get('updated_at')),
@@ -32,7 +33,9 @@ class ServicesController:
         """``GET /os-services`` with optional host and binary filters."""
         context = req.context
         policy.authorize(context, 'os_compute_api:os-services:list')
-        services = services_db.get_all(context.elevated(),
-                                       binary=req.GET.get('binary'),
-                                       host=req.GET.get('host'))
+        services = services_db.get_all(
+            context.elevated(),
+            binary=req.GET.get('binary'),
+            host=req.GET.get('host'),
+        )
         return {'services': [_service_view(req, s) for s in services]}

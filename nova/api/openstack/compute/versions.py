@@ -24,15 +24,24 @@ def _version(base_url, with_media_types):
         'version': api_version_request.MAX_API_VERSION,
         'min_version': api_version_request.MIN_API_VERSION,
         'updated': _UPDATED,
-        'links': [{'rel': 'self',
-                   'href': common.url_join(base_url, 'v2.1') + '/'}],
+        'links': [
+            {'rel': 'self', 'href': common.url_join(base_url, 'v2.1') + '/'}
+        ],
     }
     if with_media_types:
-        entry['links'].append({'rel': 'describedby', 'type': 'text/html',
-                               'href': 'http://docs.openstack.org/'})
-        entry['media-types'] = [{
-            'base': 'application/json',
-            'type': 'application/vnd.openstack.compute+json;version=2.1'}]
+        entry['links'].append(
+            {
+                'rel': 'describedby',
+                'type': 'text/html',
+                'href': 'http://docs.openstack.org/',
+            }
+        )
+        entry['media-types'] = [
+            {
+                'base': 'application/json',
+                'type': 'application/vnd.openstack.compute+json;version=2.1',
+            }
+        ]
     return entry
 
 
@@ -56,11 +65,11 @@ class Versions:
         base_url = req.host_url + req.script_name
         if self.document == 'all':
             return wsgi.json_response(
-                200, {'versions': [_version(base_url, False)]})
+                200, {'versions': [_version(base_url, False)]}
+            )
         if base_url.endswith('/v2.1'):
-            base_url = base_url[:-len('/v2.1')]
-        return wsgi.json_response(
-            200, {'version': _version(base_url, True)})
+            base_url = base_url[: -len('/v2.1')]
+        return wsgi.json_response(200, {'version': _version(base_url, True)})
 
 
 class NoAuthIdentityDiscovery:
@@ -81,17 +90,21 @@ class NoAuthIdentityDiscovery:
     @webob.dec.wsgify(RequestClass=wsgi.Request)
     def __call__(self, req):
         path = req.path_info.strip('/')
-        if CONF.api.auth_strategy != 'noauth2' or \
-                path not in ('', 'v3'):
-            return wsgi.fault_response(404,
-                                       'The resource could not be found.')
+        if CONF.api.auth_strategy != 'noauth2' or path not in ('', 'v3'):
+            return wsgi.fault_response(404, 'The resource could not be found.')
         href = common.url_join(req.host_url, req.script_name, 'v3') + '/'
-        version = {'id': 'v3.14', 'status': 'stable',
-                   'updated': '2020-04-07T00:00:00Z',
-                   'links': [{'rel': 'self', 'href': href}],
-                   'media-types': [{
-                       'base': 'application/json',
-                       'type': 'application/vnd.openstack.identity-v3+json'}]}
+        version = {
+            'id': 'v3.14',
+            'status': 'stable',
+            'updated': '2020-04-07T00:00:00Z',
+            'links': [{'rel': 'self', 'href': href}],
+            'media-types': [
+                {
+                    'base': 'application/json',
+                    'type': 'application/vnd.openstack.identity-v3+json',
+                }
+            ],
+        }
         if path == 'v3':
             return wsgi.json_response(200, {'version': version})
         return wsgi.json_response(300, {'versions': {'values': [version]}})

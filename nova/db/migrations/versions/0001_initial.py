@@ -18,13 +18,17 @@ MediumText = sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql')
 
 
 def _timestamps():
-    return [sa.Column('created_at', sa.DateTime),
-            sa.Column('updated_at', sa.DateTime)]
+    return [
+        sa.Column('created_at', sa.DateTime),
+        sa.Column('updated_at', sa.DateTime),
+    ]
 
 
 def _soft_delete():
-    return [sa.Column('deleted_at', sa.DateTime),
-            sa.Column('deleted', sa.Integer)]
+    return [
+        sa.Column('deleted_at', sa.DateTime),
+        sa.Column('deleted', sa.Integer),
+    ]
 
 
 def upgrade():
@@ -62,7 +66,8 @@ def upgrade():
     )
     op.create_table(
         'instances',
-        *_timestamps(), *_soft_delete(),
+        *_timestamps(),
+        *_soft_delete(),
         sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
         sa.Column('uuid', sa.String(36), nullable=False),
         sa.Column('display_name', sa.String(255)),
@@ -96,22 +101,30 @@ def upgrade():
         sa.Column('terminated_at', sa.DateTime),
         sa.UniqueConstraint('uuid', name='uniq_instances0uuid'),
     )
-    op.create_index('instances_project_id_deleted_idx', 'instances',
-                    ['project_id', 'deleted'])
-    op.create_index('instances_host_deleted_idx', 'instances',
-                    ['host', 'deleted'])
+    op.create_index(
+        'instances_project_id_deleted_idx',
+        'instances',
+        ['project_id', 'deleted'],
+    )
+    op.create_index(
+        'instances_host_deleted_idx', 'instances', ['host', 'deleted']
+    )
     op.create_index('instances_updated_at_idx', 'instances', ['updated_at'])
 
     op.create_table(
         'instance_metadata',
-        *_timestamps(), *_soft_delete(),
+        *_timestamps(),
+        *_soft_delete(),
         sa.Column('id', sa.Integer, primary_key=True),
         sa.Column('key', sa.String(255), nullable=False),
         sa.Column('value', sa.String(255)),
         sa.Column('instance_uuid', sa.String(36), nullable=False),
     )
-    op.create_index('instance_metadata_instance_uuid_idx',
-                    'instance_metadata', ['instance_uuid'])
+    op.create_index(
+        'instance_metadata_instance_uuid_idx',
+        'instance_metadata',
+        ['instance_uuid'],
+    )
 
     op.create_table(
         'instance_faults',
@@ -123,8 +136,11 @@ def upgrade():
         sa.Column('details', MediumText),
         sa.Column('host', sa.String(255)),
     )
-    op.create_index('instance_faults_instance_uuid_idx', 'instance_faults',
-                    ['instance_uuid'])
+    op.create_index(
+        'instance_faults_instance_uuid_idx',
+        'instance_faults',
+        ['instance_uuid'],
+    )
 
     op.create_table(
         'instance_actions',
@@ -139,19 +155,26 @@ def upgrade():
         sa.Column('finish_time', sa.DateTime),
         sa.Column('message', sa.String(255)),
     )
-    op.create_index('instance_actions_instance_uuid_idx',
-                    'instance_actions', ['instance_uuid'])
-    op.create_index('instance_actions_request_id_idx', 'instance_actions',
-                    ['request_id'])
+    op.create_index(
+        'instance_actions_instance_uuid_idx',
+        'instance_actions',
+        ['instance_uuid'],
+    )
+    op.create_index(
+        'instance_actions_request_id_idx', 'instance_actions', ['request_id']
+    )
 
     op.create_table(
         'instance_actions_events',
         *_timestamps(),
         sa.Column('id', sa.Integer, primary_key=True),
         sa.Column('event', sa.String(255), nullable=False),
-        sa.Column('action_id', sa.Integer,
-                  sa.ForeignKey('instance_actions.id', ondelete='CASCADE'),
-                  nullable=False),
+        sa.Column(
+            'action_id',
+            sa.Integer,
+            sa.ForeignKey('instance_actions.id', ondelete='CASCADE'),
+            nullable=False,
+        ),
         sa.Column('start_time', sa.DateTime),
         sa.Column('finish_time', sa.DateTime),
         sa.Column('result', sa.String(255)),
@@ -159,12 +182,16 @@ def upgrade():
         sa.Column('host', sa.String(255)),
         sa.Column('details', sa.Text),
     )
-    op.create_index('instance_actions_events_action_id_idx',
-                    'instance_actions_events', ['action_id'])
+    op.create_index(
+        'instance_actions_events_action_id_idx',
+        'instance_actions_events',
+        ['action_id'],
+    )
 
     op.create_table(
         'services',
-        *_timestamps(), *_soft_delete(),
+        *_timestamps(),
+        *_soft_delete(),
         sa.Column('id', sa.Integer, primary_key=True),
         sa.Column('uuid', sa.String(36), nullable=False),
         sa.Column('host', sa.String(255), nullable=False),
@@ -177,13 +204,18 @@ def upgrade():
         sa.Column('last_seen_up', sa.DateTime),
         sa.Column('version', sa.Integer, nullable=False),
         sa.Column('availability_zone', sa.String(255)),
-        sa.UniqueConstraint('host', 'binary', 'deleted',
-                            name='uniq_services0host0binary0deleted'),
+        sa.UniqueConstraint(
+            'host',
+            'binary',
+            'deleted',
+            name='uniq_services0host0binary0deleted',
+        ),
     )
 
     op.create_table(
         'compute_nodes',
-        *_timestamps(), *_soft_delete(),
+        *_timestamps(),
+        *_soft_delete(),
         sa.Column('id', sa.Integer, primary_key=True),
         sa.Column('uuid', sa.String(36), nullable=False),
         sa.Column('host', sa.String(255), nullable=False),
@@ -201,8 +233,12 @@ def upgrade():
         sa.Column('cpu_allocation_ratio', sa.Float, nullable=False),
         sa.Column('ram_allocation_ratio', sa.Float, nullable=False),
         sa.Column('disk_allocation_ratio', sa.Float, nullable=False),
-        sa.UniqueConstraint('host', 'hypervisor_hostname', 'deleted',
-                            name='uniq_compute_nodes0host0node0deleted'),
+        sa.UniqueConstraint(
+            'host',
+            'hypervisor_hostname',
+            'deleted',
+            name='uniq_compute_nodes0host0node0deleted',
+        ),
         sa.UniqueConstraint('uuid', name='uniq_compute_nodes0uuid'),
     )
 
@@ -211,20 +247,28 @@ def upgrade():
         *_timestamps(),
         sa.Column('id', sa.Integer, primary_key=True),
         sa.Column('instance_uuid', sa.String(36), nullable=False),
-        sa.Column('compute_node_id', sa.Integer,
-                  sa.ForeignKey('compute_nodes.id'), nullable=False),
+        sa.Column(
+            'compute_node_id',
+            sa.Integer,
+            sa.ForeignKey('compute_nodes.id'),
+            nullable=False,
+        ),
         sa.Column('host', sa.String(255), nullable=False),
         sa.Column('vcpus', sa.Integer, nullable=False),
         sa.Column('memory_mb', sa.Integer, nullable=False),
         sa.Column('disk_gb', sa.Integer, nullable=False),
         sa.Column('workflow_id', sa.String(36)),
-        sa.UniqueConstraint('instance_uuid', 'compute_node_id',
-                            name='uniq_resource_claims0instance0node'),
+        sa.UniqueConstraint(
+            'instance_uuid',
+            'compute_node_id',
+            name='uniq_resource_claims0instance0node',
+        ),
     )
 
     op.create_table(
         'networks',
-        *_timestamps(), *_soft_delete(),
+        *_timestamps(),
+        *_soft_delete(),
         sa.Column('id', sa.Integer, primary_key=True),
         sa.Column('uuid', sa.String(36), nullable=False),
         sa.Column('label', sa.String(255), nullable=False),
@@ -241,25 +285,35 @@ def upgrade():
         'fixed_ips',
         *_timestamps(),
         sa.Column('id', sa.Integer, primary_key=True),
-        sa.Column('network_id', sa.Integer, sa.ForeignKey('networks.id'),
-                  nullable=False),
+        sa.Column(
+            'network_id',
+            sa.Integer,
+            sa.ForeignKey('networks.id'),
+            nullable=False,
+        ),
         sa.Column('address', sa.String(39), nullable=False),
         sa.Column('mac_address', sa.String(17)),
         sa.Column('instance_uuid', sa.String(36)),
         sa.Column('allocated', sa.Boolean, nullable=False),
         sa.Column('reserved', sa.Boolean, nullable=False),
         sa.Column('workflow_id', sa.String(36)),
-        sa.UniqueConstraint('network_id', 'address',
-                            name='uniq_fixed_ips0network0address'),
+        sa.UniqueConstraint(
+            'network_id', 'address', name='uniq_fixed_ips0network0address'
+        ),
     )
-    op.create_index('fixed_ips_instance_uuid_idx', 'fixed_ips',
-                    ['instance_uuid'])
-    op.create_index('fixed_ips_network_id_allocated_idx', 'fixed_ips',
-                    ['network_id', 'allocated'])
+    op.create_index(
+        'fixed_ips_instance_uuid_idx', 'fixed_ips', ['instance_uuid']
+    )
+    op.create_index(
+        'fixed_ips_network_id_allocated_idx',
+        'fixed_ips',
+        ['network_id', 'allocated'],
+    )
 
     op.create_table(
         'block_device_mappings',
-        *_timestamps(), *_soft_delete(),
+        *_timestamps(),
+        *_soft_delete(),
         sa.Column('id', sa.Integer, primary_key=True),
         sa.Column('uuid', sa.String(36), nullable=False),
         sa.Column('instance_uuid', sa.String(36), nullable=False),
@@ -276,5 +330,8 @@ def upgrade():
         sa.Column('host', sa.String(255)),
         sa.UniqueConstraint('uuid', name='uniq_block_device_mappings0uuid'),
     )
-    op.create_index('block_device_mappings_instance_uuid_idx',
-                    'block_device_mappings', ['instance_uuid'])
+    op.create_index(
+        'block_device_mappings_instance_uuid_idx',
+        'block_device_mappings',
+        ['instance_uuid'],
+    )

@@ -60,40 +60,52 @@ class _Fail(orc.Task):
 @orc.flow_factory(FACTORY, version=1)
 def make_flow(mode):
     """first -> (second) -> last; 'badrevert' makes first's revert fail."""
-    first = BadRevert(name='first') if mode == 'badrevert' else \
-        _First(name='first')
+    first = (
+        BadRevert(name='first')
+        if mode == 'badrevert'
+        else _First(name='first')
+    )
     last = _Fail(name='last') if mode == 'badrevert' else Step(name='last')
     return orc.LinearFlow('demo').add(
-        first, orc.UnorderedFlow('middle').add(_Second(name='second')), last)
+        first, orc.UnorderedFlow('middle').add(_Second(name='second')), last
+    )
 
 
 class WorkflowCommandsTestCase(test.TestCase):
-
     def setUp(self):
         super().setUp()
         self.db = self.useFixture(nova_fixtures.Database())
         self.backend = workflows_db.get_backend()
         self.ids = {}
         self.ids['PENDING'] = orc.Engine.create(
-            FACTORY, store={'mode': 'ok'}, backend=self.backend,
-            target=('demo', 'i-pending'))
+            FACTORY,
+            store={'mode': 'ok'},
+            backend=self.backend,
+            target=('demo', 'i-pending'),
+        )
         self.ids['SUCCESS'] = self._run('ok', 'i-success')
         self.ids['REVERTED'] = self._run('fail', 'i-reverted')
         self.ids['RUNNING'] = self._run('wait', 'i-running')
         self.ids['FAILED'] = self._run('badrevert', 'i-failed')
         self.stdout = self.useFixture(
-            fixtures.MonkeyPatch('sys.stdout', io.StringIO())).new_value
+            fixtures.MonkeyPatch('sys.stdout', io.StringIO())
+        ).new_value
         self.stderr = self.useFixture(
-            fixtures.MonkeyPatch('sys.stderr', io.StringIO())).new_value
+            fixtures.MonkeyPatch('sys.stderr', io.StringIO())
+        ).new_value
         path = os.path.join(self.state_path, 'nova.conf')
         with open(path, 'w') as f:
             f.write('[database]\nconnection = %s\n' % self.db.url)
         self.config_file = path
 
     def _run(self, mode, target):
-        engine = orc.Engine(FACTORY, store={'mode': mode},
-                            backend=self.backend, target=('demo', target),
-                            owner='conductor-a')
+        engine = orc.Engine(
+            FACTORY,
+            store={'mode': mode},
+            backend=self.backend,
+            target=('demo', target),
+            owner='conductor-a',
+        )
         try:
             engine.run()
         except orc.WorkflowFailed:
@@ -103,40 +115,49 @@ class WorkflowCommandsTestCase(test.TestCase):
     def manage(self, *argv):
         self.stdout.seek(0)
         self.stdout.truncate()
-        return manage.main(['nova-manage', '--config-file',
-                            self.config_file, 'workflow'] + list(argv))
+        return manage.main(
+            ['nova-manage', '--config-file', self.config_file, 'workflow']
+            + list(argv)
+        )
 
     def output(self):
         return self.stdout.getvalue()
 
 
 class TestList(WorkflowCommandsTestCase):
-
     def test_every_state_is_listed(self):
         self.assertEqual(0, self.manage('list', '--json'))
         rows = json.loads(self.output())
-        self.assertEqual(sorted(self.ids.values()),
-                         sorted(r['id'] for r in rows))
+        self.assertEqual(
+            sorted(self.ids.values()), sorted(r['id'] for r in rows)
+        )
         self.assertEqual(set(self.ids), {r['state'] for r in rows})
 
     def test_filters(self):
-        self.assertEqual(0, self.manage('list', '--state', 'reverted',
-                                        '--json'))
-        self.assertEqual([self.ids['REVERTED']],
-                         [r['id'] for r in json.loads(self.output())])
-        self.assertEqual(0, self.manage('list', '--target', 'i-running',
-                                        '--json'))
-        self.assertEqual([self.ids['RUNNING']],
-                         [r['id'] for r in json.loads(self.output())])
+        self.assertEqual(
+            0, self.manage('list', '--state', 'reverted', '--json')
+        )
+        self.assertEqual(
+            [self.ids['REVERTED']],
+            [r['id'] for r in json.loads(self.output())],
+        )
+        self.assertEqual(
+            0, self.manage('list', '--target', 'i-running', '--json')
+        )
+        self.assertEqual(
+            [self.ids['RUNNING']], [r['id'] for r in json.loads(self.output())]
+        )
         self.assertEqual(0, self.manage('list', '--limit', '2', '--json'))
         self.assertEqual(2, len(json.loads(self.output())))
-        self.assertEqual(0, self.manage('list', '--older-than', '1d',
-                                        '--json'))
+        self.assertEqual(
+            0, self.manage('list', '--older-than', '1d', '--json')
+        )
         self.assertEqual([], json.loads(self.output()))
 
     def test_owner_filter_and_lease(self):
-        self.assertEqual(0, self.manage('list', '--owner', 'conductor-a',
-                                        '--json'))
+        self.assertEqual(
+            0, self.manage('list', '--owner', 'conductor-a', '--json')
+        )
         rows = json.loads(self.output())
         # Only the waiting workflow still has an owner? It released it:
         # a Pending step frees its thread and its lease.
@@ -157,7 +178,6 @@ class TestList(WorkflowCommandsTestCase):
 
 
 class TestShow(WorkflowCommandsTestCase):
-
     def test_text_tree_with_failure_and_traceback(self):
         self.assertEqual(0, self.manage('show', self.ids['REVERTED']))
         out = self.output()
@@ -168,54 +188,57 @@ class TestShow(WorkflowCommandsTestCase):
         self.assertIn('Traceback', out)
 
     def test_json(self):
-        self.assertEqual(0, self.manage('show', self.ids['FAILED'],
-                                        '--json'))
+        self.assertEqual(0, self.manage('show', self.ids['FAILED'], '--json'))
         data = json.loads(self.output())
         self.assertEqual('FAILED', data['state'])
         states = {t['name']: t['state'] for t in data['tasks']}
         self.assertEqual('REVERT_FAILURE', states['first'])
         self.assertEqual('demo', data['tree']['name'])
-        self.assertEqual(['first', 'middle', 'last'],
-                         [c['name'] for c in data['tree']['children']])
+        self.assertEqual(
+            ['first', 'middle', 'last'],
+            [c['name'] for c in data['tree']['children']],
+        )
 
     def test_dot(self):
-        self.assertEqual(0, self.manage('show', self.ids['SUCCESS'],
-                                        '--dot'))
+        self.assertEqual(0, self.manage('show', self.ids['SUCCESS'], '--dot'))
         out = self.output()
         self.assertTrue(out.startswith('digraph'))
         self.assertIn('"first" -> "second"', out)
         self.assertIn('palegreen', out)
 
     def test_unknown_and_malformed_ids(self):
-        self.assertEqual(1, self.manage('show',
-                                        uuidutils.generate_uuid()))
+        self.assertEqual(1, self.manage('show', uuidutils.generate_uuid()))
         self.assertIn('not found', self.stderr.getvalue())
         self.assertEqual(127, self.manage('show', 'not-a-uuid'))
-        self.assertEqual(127, self.manage('show', self.ids['SUCCESS'],
-                                          '--json', '--dot'))
+        self.assertEqual(
+            127, self.manage('show', self.ids['SUCCESS'], '--json', '--dot')
+        )
 
 
 class TestSteer(WorkflowCommandsTestCase):
-
     def test_resume_frees_a_running_workflow(self):
         before = self.backend.get_workflow(self.ids['RUNNING'])
         self.assertEqual(0, self.manage('resume', self.ids['RUNNING']))
         after = self.backend.get_workflow(self.ids['RUNNING'])
         self.assertIsNone(after['owner'])
         self.assertGreater(after['generation'], before['generation'])
-        self.assertIn(self.ids['RUNNING'], self.backend.find_adoptable(
-            grace_seconds=0))
+        self.assertIn(
+            self.ids['RUNNING'], self.backend.find_adoptable(grace_seconds=0)
+        )
 
     def test_resume_and_abort_refuse_finished(self):
         for command in ('resume', 'abort'):
-            self.assertEqual(manage_workflow.EXIT_REFUSED,
-                             self.manage(command, self.ids['SUCCESS']))
+            self.assertEqual(
+                manage_workflow.EXIT_REFUSED,
+                self.manage(command, self.ids['SUCCESS']),
+            )
             self.assertIn('already finished', self.stderr.getvalue())
 
     def test_abort_sets_the_flag(self):
         self.assertEqual(0, self.manage('abort', self.ids['PENDING']))
-        self.assertTrue(self.backend.get_workflow(
-            self.ids['PENDING'])['abort_requested'])
+        self.assertTrue(
+            self.backend.get_workflow(self.ids['PENDING'])['abort_requested']
+        )
         # The next engine that runs it reverts instead of running.
         engine = orc.Engine.load(self.ids['PENDING'], self.backend)
         self.assertRaises(orc.WorkflowFailed, engine.run)
@@ -223,72 +246,95 @@ class TestSteer(WorkflowCommandsTestCase):
 
     def test_unknown_id_is_not_found(self):
         for command in ('resume', 'abort'):
-            self.assertEqual(1, self.manage(command,
-                                            uuidutils.generate_uuid()))
+            self.assertEqual(
+                1, self.manage(command, uuidutils.generate_uuid())
+            )
 
 
 class TestPurgeAndStats(WorkflowCommandsTestCase):
-
     def test_purge_dry_run_then_real(self):
         self.assertEqual(1, self.manage('purge', '--before', '1d'))
-        self.assertEqual(0, self.manage('purge', '--before', '0s',
-                                        '--dry-run'))
+        self.assertEqual(
+            0, self.manage('purge', '--before', '0s', '--dry-run')
+        )
         self.assertIn('Would purge 3', self.output())
-        self.assertEqual(0, self.manage('purge', '--before', '0s',
-                                        '--batch-size', '1'))
+        self.assertEqual(
+            0, self.manage('purge', '--before', '0s', '--batch-size', '1')
+        )
         self.assertIn('Purged 3', self.output())
         remaining = {r['id'] for r in self.backend.list_workflows()}
-        self.assertEqual({self.ids['PENDING'], self.ids['RUNNING']},
-                         remaining)
+        self.assertEqual({self.ids['PENDING'], self.ids['RUNNING']}, remaining)
         self.assertEqual(127, self.manage('purge', '--before', 'yesterday'))
 
     def test_stats(self):
         self.assertEqual(0, self.manage('stats', '--json'))
         stats = json.loads(self.output())
-        self.assertEqual({'PENDING': 1, 'RUNNING': 1, 'SUCCESS': 1,
-                          'REVERTED': 1, 'FAILED': 1}, stats['by_state'])
+        self.assertEqual(
+            {
+                'PENDING': 1,
+                'RUNNING': 1,
+                'SUCCESS': 1,
+                'REVERTED': 1,
+                'FAILED': 1,
+            },
+            stats['by_state'],
+        )
         # Unfinished: the never-run PENDING one and the one waiting on a
         # Pending step, which released its owner.
         self.assertEqual({'null': 2}, stats['by_owner'])
         self.assertEqual(self.ids['PENDING'], stats['oldest_running']['id'])
         self.assertEqual(0, self.manage('stats'))
         self.assertIn('REVERTED   1', self.output())
-        self.assertIn('Oldest unfinished: %s' % self.ids['PENDING'],
-                      self.output())
+        self.assertIn(
+            'Oldest unfinished: %s' % self.ids['PENDING'], self.output()
+        )
 
 
 class TestAudit(WorkflowCommandsTestCase):
-
     def test_clean_database_exits_0(self):
         self.assertEqual(0, self.manage('audit'))
         self.assertIn('No inconsistency found', self.output())
 
     def test_inconsistency_exits_3(self):
         import sqlalchemy as sa
+
         with self.db.engine.begin() as conn:
-            conn.execute(sa.text(
-                "UPDATE fixed_ips SET instance_uuid = 'gone', allocated = "
-                ":t WHERE address = '10.0.0.9'"), {'t': True})
+            conn.execute(
+                sa.text(
+                    "UPDATE fixed_ips SET instance_uuid = 'gone', allocated = "
+                    ":t WHERE address = '10.0.0.9'"
+                ),
+                {'t': True},
+            )
         self.assertEqual(3, self.manage('audit', '--json'))
         findings = json.loads(self.output())
         self.assertEqual(['leaked_fixed_ip'], [f['kind'] for f in findings])
 
 
 class TestDatabaseDown(test.TestCase):
-
     def test_unreachable_database_is_exit_2(self):
         path = os.path.join(self.state_path, 'nova.conf')
         with open(path, 'w') as f:
-            f.write('[database]\nconnection = '
-                    'mysql+pymysql://root@127.0.0.1:9/nova\n')
-        self.useFixture(fixtures.MonkeyPatch('nova.db.api._configured',
-                                             False))
+            f.write(
+                '[database]\nconnection = '
+                'mysql+pymysql://root@127.0.0.1:9/nova\n'
+            )
+        self.useFixture(fixtures.MonkeyPatch('nova.db.api._configured', False))
         from nova.db import api as db_api
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova.db.api.context_manager',
-            db_api.context_manager.make_new_manager()))
+
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.db.api.context_manager',
+                db_api.context_manager.make_new_manager(),
+            )
+        )
         stderr = self.useFixture(
-            fixtures.MonkeyPatch('sys.stderr', io.StringIO())).new_value
-        self.assertEqual(2, manage.main(['nova-manage', '--config-file',
-                                         path, 'workflow', 'stats']))
+            fixtures.MonkeyPatch('sys.stderr', io.StringIO())
+        ).new_value
+        self.assertEqual(
+            2,
+            manage.main(
+                ['nova-manage', '--config-file', path, 'workflow', 'stats']
+            ),
+        )
         self.assertIn('cannot use database', stderr.getvalue())

@@ -18,16 +18,24 @@ class DBTestCase(test.TestCase):
         self.db = self.useFixture(nova_fixtures.Database(backend=self.backend))
         self.ctxt = nova_context.get_admin_context()
 
-    def create_node(self, host='host1', vcpus=8, memory_mb=8192,
-                    local_gb=100, **ratios):
+    def create_node(
+        self, host='host1', vcpus=8, memory_mb=8192, local_gb=100, **ratios
+    ):
         """Report a node as its nova-compute would; ratios default 1.0."""
         for name in ('cpu', 'ram', 'disk'):
-            self.flags(**{'%s_allocation_ratio' % name:
-                          ratios.get(name, 1.0)})
-        return compute_nodes.update_capacity(self.ctxt, host, {
-            'hypervisor_hostname': host, 'hypervisor_type': 'fake',
-            'hypervisor_version': 1000, 'vcpus': vcpus,
-            'memory_mb': memory_mb, 'local_gb': local_gb})
+            self.flags(**{'%s_allocation_ratio' % name: ratios.get(name, 1.0)})
+        return compute_nodes.update_capacity(
+            self.ctxt,
+            host,
+            {
+                'hypervisor_hostname': host,
+                'hypervisor_type': 'fake',
+                'hypervisor_version': 1000,
+                'vcpus': vcpus,
+                'memory_mb': memory_mb,
+                'local_gb': local_gb,
+            },
+        )
 
 
 def run_concurrently(count, func):

@@ -14,17 +14,21 @@ _RUN = 'import sys; from nova.cmd import compute; sys.exit(compute.main())'
 
 
 class NovaComputeCommandTestCase(base.DBTestCase):
-
     def _start(self, *options, host='cmdhost'):
         config = os.path.join(self.state_path, 'nova.conf')
         with open(config, 'w') as f:
-            f.write('[DEFAULT]\nhost = %s\nstate_path = %s\n'
-                    'transport_url = fake://\n[database]\nconnection = %s\n'
-                    '%s\n' % (host, self.state_path, self.db.url,
-                              '\n'.join(options)))
+            f.write(
+                '[DEFAULT]\nhost = %s\nstate_path = %s\n'
+                'transport_url = fake://\n[database]\nconnection = %s\n'
+                '%s\n'
+                % (host, self.state_path, self.db.url, '\n'.join(options))
+            )
         process = subprocess.Popen(
             [sys.executable, '-c', _RUN, '--config-file', config],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.addCleanup(self._kill, process)
         return process
 
@@ -37,8 +41,10 @@ class NovaComputeCommandTestCase(base.DBTestCase):
     def _wait_for_node(self, process, host='cmdhost', timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.assertIsNone(process.poll(), process.stderr.read()
-                              if process.poll() is not None else '')
+            self.assertIsNone(
+                process.poll(),
+                process.stderr.read() if process.poll() is not None else '',
+            )
             try:
                 return compute_nodes.get_by_host(self.ctxt, host)
             except exception.ComputeHostNotFound:

@@ -24,38 +24,54 @@ def add_workflow(engine, generation):
     """A workflows row at ``generation``; returns its id."""
     workflow_id = uuidutils.generate_uuid()
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            'INSERT INTO workflows (id, name, state, generation, '
-            'abort_requested, adoptions) VALUES (:id, :name, :state, '
-            ':generation, :abort, 0)'),
-            {'id': workflow_id, 'name': 'build_instance',
-             'state': 'RUNNING', 'generation': generation, 'abort': False})
+        conn.execute(
+            sa.text(
+                'INSERT INTO workflows (id, name, state, generation, '
+                'abort_requested, adoptions) VALUES (:id, :name, :state, '
+                ':generation, :abort, 0)'
+            ),
+            {
+                'id': workflow_id,
+                'name': 'build_instance',
+                'state': 'RUNNING',
+                'generation': generation,
+                'abort': False,
+            },
+        )
     return workflow_id
 
 
 def set_generation(engine, workflow_id, generation):
     with engine.begin() as conn:
-        conn.execute(sa.text('UPDATE workflows SET generation = :g '
-                             'WHERE id = :id'),
-                     {'g': generation, 'id': workflow_id})
+        conn.execute(
+            sa.text('UPDATE workflows SET generation = :g WHERE id = :id'),
+            {'g': generation, 'id': workflow_id},
+        )
 
 
 class ComputeManagerTestCase(base.DBTestCase):
-
     def setUp(self):
         super().setUp()
         self.flags(group='fake_driver', vcpus=4, memory_mb=2048, local_gb=30)
         self.manager = compute_manager.ComputeManager(
-            'host1', fake.FakeDriver('host1'))
-        self.instance = {'uuid': uuidutils.generate_uuid(),
-                         'flavor': {'root_gb': 1}}
+            'host1', fake.FakeDriver('host1')
+        )
+        self.instance = {
+            'uuid': uuidutils.generate_uuid(),
+            'flavor': {'root_gb': 1},
+        }
         self.path = fake.instance_path(self.instance['uuid'])
         self.workflow_id = add_workflow(self.db.engine, 2)
 
     def _spawn(self, generation=2, workflow_id=None):
-        return self.manager.spawn(self.ctxt, self.instance, [], {},
-                                  workflow_id=workflow_id or self.workflow_id,
-                                  generation=generation)
+        return self.manager.spawn(
+            self.ctxt,
+            self.instance,
+            [],
+            {},
+            workflow_id=workflow_id or self.workflow_id,
+            generation=generation,
+        )
 
     def test_spawn_with_current_generation(self):
         info = self._spawn()
@@ -64,8 +80,7 @@ class ComputeManagerTestCase(base.DBTestCase):
 
     def test_stale_generation_is_refused_before_acting(self):
         set_generation(self.db.engine, self.workflow_id, 3)
-        exc = self.assertRaises(exception.StaleWorkflowGeneration,
-                                self._spawn)
+        exc = self.assertRaises(exception.StaleWorkflowGeneration, self._spawn)
         self.assertIn(self.workflow_id, str(exc))
         self.assertFalse(os.path.exists(self.path))
 
@@ -75,42 +90,67 @@ class ComputeManagerTestCase(base.DBTestCase):
         calls = [
             lambda **kw: self.manager.destroy(self.ctxt, self.instance, **kw),
             lambda **kw: self.manager.prepare_block_devices(
-                self.ctxt, self.instance, [], **kw),
+                self.ctxt, self.instance, [], **kw
+            ),
             lambda **kw: self.manager.cleanup_block_devices(
-                self.ctxt, self.instance, [], **kw),
-            lambda **kw: self.manager.power_off(self.ctxt, self.instance,
-                                                **kw),
-            lambda **kw: self.manager.power_on(self.ctxt, self.instance,
-                                               **kw),
+                self.ctxt, self.instance, [], **kw
+            ),
+            lambda **kw: self.manager.power_off(
+                self.ctxt, self.instance, **kw
+            ),
+            lambda **kw: self.manager.power_on(self.ctxt, self.instance, **kw),
         ]
         for call in calls:
-            self.assertRaises(exception.StaleWorkflowGeneration, call,
-                              workflow_id=self.workflow_id, generation=4)
+            self.assertRaises(
+                exception.StaleWorkflowGeneration,
+                call,
+                workflow_id=self.workflow_id,
+                generation=4,
+            )
         self.assertTrue(os.path.isfile(os.path.join(self.path, 'disk')))
-        self.assertEqual(power_state.RUNNING, self.manager.get_info(
-            self.ctxt, self.instance['uuid'])['power_state'])
+        self.assertEqual(
+            power_state.RUNNING,
+            self.manager.get_info(self.ctxt, self.instance['uuid'])[
+                'power_state'
+            ],
+        )
 
     def test_missing_workflow_is_refused(self):
-        self.assertRaises(exception.StaleWorkflowGeneration, self._spawn,
-                          workflow_id=uuidutils.generate_uuid())
+        self.assertRaises(
+            exception.StaleWorkflowGeneration,
+            self._spawn,
+            workflow_id=uuidutils.generate_uuid(),
+        )
         self.assertFalse(os.path.exists(self.path))
 
     def test_operations_without_workflow_are_not_fenced(self):
         self.manager.spawn(self.ctxt, self.instance, [], {})
         self.manager.power_off(self.ctxt, self.instance)
-        self.assertEqual(power_state.SHUTDOWN, self.manager.get_info(
-            self.ctxt, self.instance['uuid'])['power_state'])
+        self.assertEqual(
+            power_state.SHUTDOWN,
+            self.manager.get_info(self.ctxt, self.instance['uuid'])[
+                'power_state'
+            ],
+        )
         self.manager.destroy(self.ctxt, self.instance)
         self.assertFalse(os.path.exists(self.path))
 
     def test_destroy_is_idempotent(self):
         self._spawn()
         for _ in range(2):
-            self.manager.destroy(self.ctxt, self.instance,
-                                 workflow_id=self.workflow_id, generation=2)
+            self.manager.destroy(
+                self.ctxt,
+                self.instance,
+                workflow_id=self.workflow_id,
+                generation=2,
+            )
         self.assertFalse(os.path.exists(self.path))
-        self.assertRaises(exception.InstanceNotFound, self.manager.get_info,
-                          self.ctxt, self.instance['uuid'])
+        self.assertRaises(
+            exception.InstanceNotFound,
+            self.manager.get_info,
+            self.ctxt,
+            self.instance['uuid'],
+        )
 
     def test_spawn_failure_host(self):
         self.flags(group='fake_driver', spawn_failure_hosts=['host1'])
@@ -127,44 +167,72 @@ class ComputeManagerTestCase(base.DBTestCase):
 
     def test_block_devices(self):
         bdms = block_device_db.create_defaults_for_instance(
-            self.ctxt, self.instance,
-            {'root_gb': 1, 'ephemeral_gb': 1, 'swap': 256}, 'image')
+            self.ctxt,
+            self.instance,
+            {'root_gb': 1, 'ephemeral_gb': 1, 'swap': 256},
+            'image',
+        )
         info = self.manager.prepare_block_devices(
-            self.ctxt, self.instance, bdms, workflow_id=self.workflow_id,
-            generation=2)
+            self.ctxt,
+            self.instance,
+            bdms,
+            workflow_id=self.workflow_id,
+            generation=2,
+        )
         self.assertEqual('/dev/vdb', info['ephemerals'][0]['device_name'])
         self.assertEqual('/dev/vdc', info['swap']['device_name'])
         self.assertTrue(os.path.isfile(os.path.join(self.path, 'disk.swap')))
-        self.assertEqual({'host1'}, {bdm['host'] for bdm in
-                                     block_device_db.get_by_instance(
-                                         self.ctxt, self.instance['uuid'])})
+        self.assertEqual(
+            {'host1'},
+            {
+                bdm['host']
+                for bdm in block_device_db.get_by_instance(
+                    self.ctxt, self.instance['uuid']
+                )
+            },
+        )
         self.manager.cleanup_block_devices(
-            self.ctxt, self.instance, bdms, workflow_id=self.workflow_id,
-            generation=2)
+            self.ctxt,
+            self.instance,
+            bdms,
+            workflow_id=self.workflow_id,
+            generation=2,
+        )
         self.assertFalse(os.path.exists(self.path))
 
     def test_init_host_reports_capacity(self):
         self.manager.init_host()
         node = compute_nodes.get_by_host(self.ctxt, 'host1')
-        self.assertEqual((4, 2048, 30, 'fake', 'host1'),
-                         (node['vcpus'], node['memory_mb'], node['local_gb'],
-                          node['hypervisor_type'],
-                          node['hypervisor_hostname']))
+        self.assertEqual(
+            (4, 2048, 30, 'fake', 'host1'),
+            (
+                node['vcpus'],
+                node['memory_mb'],
+                node['local_gb'],
+                node['hypervisor_type'],
+                node['hypervisor_hostname'],
+            ),
+        )
 
     def test_periodic_report_updates_totals_only(self):
         self.manager.init_host()
         node = compute_nodes.get_by_host(self.ctxt, 'host1')
         with self.db.engine.begin() as conn:
-            conn.execute(sa.text('UPDATE compute_nodes SET vcpus_used = 3 '
-                                 'WHERE id = :id'), {'id': node['id']})
+            conn.execute(
+                sa.text(
+                    'UPDATE compute_nodes SET vcpus_used = 3 WHERE id = :id'
+                ),
+                {'id': node['id']},
+            )
         self.flags(group='fake_driver', vcpus=16)
         self.flags(cpu_allocation_ratio=2.0)
         [report] = self.manager.periodic_tasks()
         report()
         node = compute_nodes.get_by_host(self.ctxt, 'host1')
-        self.assertEqual((16, 3, 2.0),
-                         (node['vcpus'], node['vcpus_used'],
-                          node['cpu_allocation_ratio']))
+        self.assertEqual(
+            (16, 3, 2.0),
+            (node['vcpus'], node['vcpus_used'], node['cpu_allocation_ratio']),
+        )
         self.assertEqual(1, len(compute_nodes.get_all(self.ctxt)))
 
     def test_the_callers_context_is_not_left_fenced(self):
@@ -172,7 +240,8 @@ class ComputeManagerTestCase(base.DBTestCase):
         set_generation(self.db.engine, self.workflow_id, 3)
         # Another write with the same context, for no workflow: allowed.
         bdms = block_device_db.create_defaults_for_instance(
-            self.ctxt, self.instance, {'root_gb': 1}, 'image')
+            self.ctxt, self.instance, {'root_gb': 1}, 'image'
+        )
         self.assertEqual(1, len(bdms))
 
 
@@ -203,9 +272,11 @@ class ComputeServiceStopTestCase(base.DBTestCase):
         self.addCleanup(rpc.cleanup)
         self.driver = CountingDriver('host1')
         self.service = service.Service(
-            'nova-compute', 'compute',
+            'nova-compute',
+            'compute',
             compute_manager.ComputeManager('host1', self.driver),
-            host='host1')
+            host='host1',
+        )
         self.service.start()
         self.addCleanup(self.service.stop)
 
@@ -224,7 +295,8 @@ class ComputeServiceStopTestCase(base.DBTestCase):
         def spawn():
             try:
                 compute_rpcapi.ComputeAPI().spawn(
-                    self.ctxt, 'host1', instance, [], {}, workflow_id, 1)
+                    self.ctxt, 'host1', instance, [], {}, workflow_id, 1
+                )
             except exception.InstanceDeployFailure as exc:
                 outcome.append(exc)
 
@@ -237,5 +309,4 @@ class ComputeServiceStopTestCase(base.DBTestCase):
         self.assertLess(time.monotonic() - started, 10)
         self.assertEqual(1, len(outcome))
         self.assertIn('stopping', str(outcome[0]))
-        self.assertFalse(os.path.exists(fake.instance_path(
-            instance['uuid'])))
+        self.assertFalse(os.path.exists(fake.instance_path(instance['uuid'])))

@@ -17,15 +17,17 @@ from nova.virt import power_state
 
 
 class ComputeRPCAPITestCase(base.DBTestCase):
-
     def setUp(self):
         super().setUp()
         self.flags(transport_url=rpc.IN_PROCESS_URL)
         self.addCleanup(rpc.cleanup)
         for host in ('host1', 'host2'):
             server = service.Service(
-                'nova-compute', 'compute', compute_manager.ComputeManager(
-                    host, fake.FakeDriver(host)), host=host)
+                'nova-compute',
+                'compute',
+                compute_manager.ComputeManager(host, fake.FakeDriver(host)),
+                host=host,
+            )
             server.start()
             self.addCleanup(server.stop)
         self.api = compute_rpcapi.ComputeAPI()
@@ -34,50 +36,93 @@ class ComputeRPCAPITestCase(base.DBTestCase):
         self.workflow_id = test_manager.add_workflow(self.db.engine, 1)
 
     def test_services_report_their_nodes_at_start(self):
-        self.assertEqual(['host1', 'host2'], [
-            node['host'] for node in compute_nodes.get_all(self.ctxt)])
+        self.assertEqual(
+            ['host1', 'host2'],
+            [node['host'] for node in compute_nodes.get_all(self.ctxt)],
+        )
 
     def test_calls_reach_the_named_host(self):
-        info = self.api.spawn(self.ctxt, 'host2', self.instance, [], {},
-                              self.workflow_id, 1)
-        self.assertEqual(('host2', power_state.RUNNING),
-                         (info['host'], info['power_state']))
-        self.assertEqual(info, self.api.get_info(self.ctxt, 'host2',
-                                                 self.instance['uuid']))
-        self.assertEqual(power_state.SHUTDOWN, self.api.power_off(
-            self.ctxt, 'host2', self.instance)['power_state'])
-        self.assertEqual(power_state.RUNNING, self.api.power_on(
-            self.ctxt, 'host2', self.instance)['power_state'])
-        self.api.destroy(self.ctxt, 'host1', self.instance,
-                         self.workflow_id, 1)
+        info = self.api.spawn(
+            self.ctxt, 'host2', self.instance, [], {}, self.workflow_id, 1
+        )
+        self.assertEqual(
+            ('host2', power_state.RUNNING), (info['host'], info['power_state'])
+        )
+        self.assertEqual(
+            info, self.api.get_info(self.ctxt, 'host2', self.instance['uuid'])
+        )
+        self.assertEqual(
+            power_state.SHUTDOWN,
+            self.api.power_off(self.ctxt, 'host2', self.instance)[
+                'power_state'
+            ],
+        )
+        self.assertEqual(
+            power_state.RUNNING,
+            self.api.power_on(self.ctxt, 'host2', self.instance)[
+                'power_state'
+            ],
+        )
+        self.api.destroy(
+            self.ctxt, 'host1', self.instance, self.workflow_id, 1
+        )
         self.assertTrue(os.path.exists(self.path))
-        self.api.destroy(self.ctxt, 'host2', self.instance,
-                         self.workflow_id, 1)
+        self.api.destroy(
+            self.ctxt, 'host2', self.instance, self.workflow_id, 1
+        )
         self.assertFalse(os.path.exists(self.path))
 
     def test_block_devices_round_trip(self):
-        bdms = [{'source_type': 'blank', 'destination_type': 'local',
-                 'guest_format': 'swap', 'volume_size': 64,
-                 'device_name': '/dev/vdb'}]
-        info = self.api.prepare_block_devices(self.ctxt, 'host1',
-                                              self.instance, bdms,
-                                              self.workflow_id, 1)
+        bdms = [
+            {
+                'source_type': 'blank',
+                'destination_type': 'local',
+                'guest_format': 'swap',
+                'volume_size': 64,
+                'device_name': '/dev/vdb',
+            }
+        ]
+        info = self.api.prepare_block_devices(
+            self.ctxt, 'host1', self.instance, bdms, self.workflow_id, 1
+        )
         self.assertEqual('/dev/vdb', info['swap']['device_name'])
-        self.api.cleanup_block_devices(self.ctxt, 'host1', self.instance,
-                                       bdms, self.workflow_id, 1)
+        self.api.cleanup_block_devices(
+            self.ctxt, 'host1', self.instance, bdms, self.workflow_id, 1
+        )
         self.assertFalse(os.path.exists(self.path))
 
     def test_exceptions_are_reraised_as_nova_exceptions(self):
         test_manager.set_generation(self.db.engine, self.workflow_id, 2)
-        self.assertRaises(exception.StaleWorkflowGeneration, self.api.spawn,
-                          self.ctxt, 'host1', self.instance, [], {},
-                          self.workflow_id, 1)
+        self.assertRaises(
+            exception.StaleWorkflowGeneration,
+            self.api.spawn,
+            self.ctxt,
+            'host1',
+            self.instance,
+            [],
+            {},
+            self.workflow_id,
+            1,
+        )
         self.flags(group='fake_driver', spawn_failure_hosts=['host1'])
-        self.assertRaises(exception.InstanceDeployFailure, self.api.spawn,
-                          self.ctxt, 'host1', self.instance, [], {},
-                          self.workflow_id, 2)
-        self.assertRaises(exception.InstanceNotFound, self.api.get_info,
-                          self.ctxt, 'host1', self.instance['uuid'])
+        self.assertRaises(
+            exception.InstanceDeployFailure,
+            self.api.spawn,
+            self.ctxt,
+            'host1',
+            self.instance,
+            [],
+            {},
+            self.workflow_id,
+            2,
+        )
+        self.assertRaises(
+            exception.InstanceNotFound,
+            self.api.get_info,
+            self.ctxt,
+            'host1',
+            self.instance['uuid'],
+        )
         self.assertFalse(os.path.exists(self.path))
 
     def test_can_send_version(self):

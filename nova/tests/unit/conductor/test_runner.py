@@ -36,13 +36,14 @@ class RemoteStep(orc.Task):
 @orc.flow_factory(FACTORY + '.remote', version=1)
 def make_remote_flow():
     return orc.LinearFlow('remote-test').add(
-        orc.UnorderedFlow('both').add(RemoteStep(name='one'),
-                                      RemoteStep(name='two')),
-        Noop(name='after'))
+        orc.UnorderedFlow('both').add(
+            RemoteStep(name='one'), RemoteStep(name='two')
+        ),
+        Noop(name='after'),
+    )
 
 
 class TestRunner(test.TestCase):
-
     def setUp(self):
         super().setUp()
         self.useFixture(nova_fixtures.Database())
@@ -62,19 +63,20 @@ class TestRunner(test.TestCase):
         def broken_run(engine):
             raise RuntimeError('database writes keep failing')
 
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova.orchestration.Engine.run', broken_run))
+        self.useFixture(
+            fixtures.MonkeyPatch('nova.orchestration.Engine.run', broken_run)
+        )
         self.runner._run_workflow(workflow_id)
         row = self.backend.get_workflow(workflow_id)
         self.assertIsNone(row['owner'])
         # Claimed once (1), then freed: the generation moved on, so the
         # broken engine could not write anything more.
         self.assertEqual(2, row['generation'])
-        self.assertIn(workflow_id,
-                      self.backend.find_adoptable(grace_seconds=3600))
+        self.assertIn(
+            workflow_id, self.backend.find_adoptable(grace_seconds=3600)
+        )
         # And the heartbeat no longer renews it for this owner.
         self.assertEqual(0, self.runner.heartbeat())
-
 
     def test_completion_while_a_sibling_is_recorded_is_not_dropped(self):
         # Both remote steps report at once: the first claims the workflow
@@ -82,10 +84,14 @@ class TestRunner(test.TestCase):
         # second was taken as stale because the row had no owner.
         wid = orc.Engine.create(FACTORY + '.remote', backend=self.backend)
         self.runner._run_workflow(wid)
-        self.assertEqual({'one': 'tok-one', 'two': 'tok-two'}, {
-            t['name']: json.loads(t['result'])['__pending__']
-            for t in self.backend.get_workflow(wid)['tasks']
-            if t['state'] == 'RUNNING'})
+        self.assertEqual(
+            {'one': 'tok-one', 'two': 'tok-two'},
+            {
+                t['name']: json.loads(t['result'])['__pending__']
+                for t in self.backend.get_workflow(wid)['tasks']
+                if t['state'] == 'RUNNING'
+            },
+        )
         real_complete = orc.Engine.complete
         calls = []
 
@@ -95,14 +101,20 @@ class TestRunner(test.TestCase):
                 return None  # the sibling's conductor holds the row now
             return real_complete(*args, **kwargs)
 
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova.orchestration.Engine.complete', busy_once))
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.orchestration.Engine.complete', busy_once
+            )
+        )
         self.runner._complete_step(wid, 'two', 'tok-two', 2, None)
         self.assertEqual(['two', 'two'], calls)
-        tasks = {t['name']: t['state']
-                 for t in self.backend.get_workflow(wid)['tasks']}
-        self.assertEqual({'one': 'RUNNING', 'two': 'SUCCESS',
-                          'after': 'PENDING'}, tasks)
+        tasks = {
+            t['name']: t['state']
+            for t in self.backend.get_workflow(wid)['tasks']
+        }
+        self.assertEqual(
+            {'one': 'RUNNING', 'two': 'SUCCESS', 'after': 'PENDING'}, tasks
+        )
 
     def test_engines_of_a_readopted_workflow_stay_renewed(self):
         # The old engine's exit must not unregister the new one.
@@ -114,8 +126,9 @@ class TestRunner(test.TestCase):
                 self.runner._engines[wid] = new_engine
             return engine
 
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova.orchestration.Engine.run', run))
+        self.useFixture(
+            fixtures.MonkeyPatch('nova.orchestration.Engine.run', run)
+        )
         self.runner._run_workflow(wid)
         self.assertIs(new_engine, self.runner._engines.get(wid))
 
@@ -156,9 +169,10 @@ class TestRecoverAtStart(test.TestCase):
             time.sleep(0.02)
             row = self.backend.get_workflow(workflow_id)
         # Freed (an adoption, generation 2), claimed (3), finished.
-        self.assertEqual(('SUCCESS', None, 3, 1), (
-            row['state'], row['owner'], row['generation'],
-            row['adoptions']))
+        self.assertEqual(
+            ('SUCCESS', None, 3, 1),
+            (row['state'], row['owner'], row['generation'], row['adoptions']),
+        )
 
     def test_first_sweep_adopts_a_dead_incarnations_workflows(self):
         held = [self.held_by(self.dead) for _ in range(3)]
@@ -168,8 +182,9 @@ class TestRecoverAtStart(test.TestCase):
             self.assert_finished_after_one_adoption(workflow_id)
 
     def test_recovery_is_not_bounded_by_one_sweep(self):
-        self.useFixture(fixtures.MockPatch(
-            'nova.conductor.runner.SWEEP_LIMIT', 2))
+        self.useFixture(
+            fixtures.MockPatch('nova.conductor.runner.SWEEP_LIMIT', 2)
+        )
         held = [self.held_by(self.dead) for _ in range(5)]
         self.assertEqual(set(held), set(self.start_runner().recover()))
 
@@ -199,10 +214,14 @@ class TestRecoverAtStart(test.TestCase):
         held = self.held_by(self.dead)
         conductor = manager.ConductorManager('host1')
         self.addCleanup(conductor.runner.stop)
-        sweep = [task for task in conductor.periodic_tasks()
-                 if task.__name__ == 'sweep'][0]
-        with mock.patch.object(self.backend, 'stats',
-                               side_effect=RuntimeError('DB down')):
+        sweep = [
+            task
+            for task in conductor.periodic_tasks()
+            if task.__name__ == 'sweep'
+        ][0]
+        with mock.patch.object(
+            self.backend, 'stats', side_effect=RuntimeError('DB down')
+        ):
             self.assertRaises(RuntimeError, sweep)
         self.assertEqual(self.dead, self.backend.get_workflow(held)['owner'])
         sweep()

@@ -34,15 +34,15 @@ class Flaky(base.Step):
 
 
 class TestStepRetries(testtools.TestCase):
-
     def _run(self, step):
         engine = orc.Engine(orc.LinearFlow('f').add(step), resumable=False)
         engine.run()
         return engine
 
     def test_disconnect_reruns_the_step(self):
-        step = Flaky(db_exc.DBConnectionError('server closed the '
-                                              'connection'), name='s')
+        step = Flaky(
+            db_exc.DBConnectionError('server closed the connection'), name='s'
+        )
         engine = self._run(step)
         self.assertEqual('SUCCESS', engine.state)
         self.assertEqual(2, step.calls)
@@ -63,16 +63,23 @@ class TestStepRetries(testtools.TestCase):
         self.assertEqual(1, step.calls)
 
     def test_every_step_of_the_workflows_is_idempotent(self):
-        for flow in (build_instance.build_flow(),
-                     delete_instance.delete_flow()):
+        for flow in (
+            build_instance.build_flow(),
+            delete_instance.delete_flow(),
+        ):
             for atom in flow.iter_atoms():
                 if isinstance(atom, orc.Task):
                     self.assertTrue(atom.idempotent, atom.name)
 
 
 #: The caller's context as a workflow store keeps it.
-STORED_CONTEXT = {'user': 'u1', 'project_id': 'p1', 'is_admin': False,
-                  'roles': ['member'], 'request_id': 'req-1'}
+STORED_CONTEXT = {
+    'user': 'u1',
+    'project_id': 'p1',
+    'is_admin': False,
+    'roles': ['member'],
+    'request_id': 'req-1',
+}
 
 
 class Witness(base.FencedStep):
@@ -89,8 +96,12 @@ class Witness(base.FencedStep):
         self.seen.append(('revert', instance_uuid, self._identity()))
 
     def _identity(self):
-        return (self.context.project_id, self.context.workflow_fence,
-                self.workflow_id, self.workflow_generation)
+        return (
+            self.context.project_id,
+            self.context.workflow_fence,
+            self.workflow_id,
+            self.workflow_generation,
+        )
 
 
 class Fail(orc.Task):
@@ -99,19 +110,21 @@ class Fail(orc.Task):
 
 
 class TestFencedStep(testtools.TestCase):
-
     def test_execute_and_revert_act_with_the_fenced_context(self):
         seen = []
         engine = orc.Engine(
-            orc.LinearFlow('f').add(Witness(seen, name='w'),
-                                    Fail(name='fail')),
+            orc.LinearFlow('f').add(
+                Witness(seen, name='w'), Fail(name='fail')
+            ),
             store={'context': STORED_CONTEXT, 'instance_uuid': 'i1'},
-            resumable=False)
+            resumable=False,
+        )
         self.assertRaises(orc.WorkflowFailed, engine.run)
         fence = (engine.workflow_id, engine.generation)
         identity = ('p1', fence) + fence
-        self.assertEqual([('execute', 'i1', identity),
-                          ('revert', 'i1', identity)], seen)
+        self.assertEqual(
+            [('execute', 'i1', identity), ('revert', 'i1', identity)], seen
+        )
 
     def test_signature_names_the_domain_inputs_only(self):
         step = Witness([], name='w')
@@ -120,24 +133,30 @@ class TestFencedStep(testtools.TestCase):
         self.assertEqual(('instance_uuid', 'context'), step.requires)
 
     def test_no_context_outside_execute_and_revert(self):
-        self.assertRaises(RuntimeError, getattr, Witness([], name='w'),
-                          'context')
+        self.assertRaises(
+            RuntimeError, getattr, Witness([], name='w'), 'context'
+        )
 
     def test_a_step_may_not_name_the_workflow_arguments(self):
         def declare():
             class Bad(base.FencedStep):
                 def execute(self, instance_uuid, workflow_generation):
                     pass
+
         exc = self.assertRaises(TypeError, declare)
         self.assertIn('self.workflow_generation', str(exc))
 
     def test_steps_have_their_names_once(self):
-        self.assertEqual('claim_resources',
-                         build_instance.ClaimResources().name)
-        self.assertEqual('other',
-                         build_instance.ClaimResources(name='other').name)
-        for flow in (build_instance.build_flow(),
-                     delete_instance.delete_flow()):
+        self.assertEqual(
+            'claim_resources', build_instance.ClaimResources().name
+        )
+        self.assertEqual(
+            'other', build_instance.ClaimResources(name='other').name
+        )
+        for flow in (
+            build_instance.build_flow(),
+            delete_instance.delete_flow(),
+        ):
             for atom in flow.iter_atoms():
                 if isinstance(atom, base.Step):
                     self.assertEqual(type(atom).name, atom.name)
@@ -149,8 +168,9 @@ class Adopted(base.FencedStep):
     def execute(self, instance_uuid):
         # Another conductor adopts the workflow: its generation goes up.
         workflows_db.get_backend().free(self.workflow_id)
-        instances_db.update(self.context, instance_uuid,
-                            {'task_state': vm_states.SPAWNING})
+        instances_db.update(
+            self.context, instance_uuid, {'task_state': vm_states.SPAWNING}
+        )
 
 
 class TestFencedStepWrites(test.TestCase):
@@ -161,15 +181,24 @@ class TestFencedStepWrites(test.TestCase):
         self.useFixture(nova_fixtures.Database())
         self.admin = nova_context.get_admin_context()
         self.uuid = uuidutils.generate_uuid()
-        instances_db.create(self.admin, {
-            'uuid': self.uuid, 'project_id': 'p1', 'user_id': 'u1',
-            'vm_state': vm_states.BUILDING})
+        instances_db.create(
+            self.admin,
+            {
+                'uuid': self.uuid,
+                'project_id': 'p1',
+                'user_id': 'u1',
+                'vm_state': vm_states.BUILDING,
+            },
+        )
 
     def test_a_write_after_adoption_is_refused(self):
         engine = orc.Engine(
             orc.LinearFlow('f').add(Adopted(name='adopted')),
             store={'context': STORED_CONTEXT, 'instance_uuid': self.uuid},
-            backend=workflows_db.get_backend(), resumable=False)
+            backend=workflows_db.get_backend(),
+            resumable=False,
+        )
         self.assertRaises(orc.OwnershipLost, engine.run)
         self.assertIsNone(
-            instances_db.get(self.admin, self.uuid)['task_state'])
+            instances_db.get(self.admin, self.uuid)['task_state']
+        )

@@ -27,11 +27,16 @@ def table_rows(docstring):
     top, header, bottom = borders[:3]
     columns = [m.start() for m in re.finditer('=+', lines[top])]
     rows = []
-    for line in lines[header + 1:bottom]:
-        first = line[:columns[1]].split()
+    for line in lines[header + 1 : bottom]:
+        first = line[: columns[1]].split()
         if first:
-            rows.append((first[0], tuple(first[1:]),
-                         line[columns[2]:].strip() != NO_REVERT))
+            rows.append(
+                (
+                    first[0],
+                    tuple(first[1:]),
+                    line[columns[2] :].strip() != NO_REVERT,
+                )
+            )
     return rows
 
 
@@ -39,11 +44,12 @@ def table_text(docstring):
     """The docstring's first simple table, borders included."""
     lines = docstring.splitlines()
     borders = [i for i, line in enumerate(lines) if line.startswith('===')]
-    return '\n'.join(lines[borders[0]:borders[2] + 1])
+    return '\n'.join(lines[borders[0] : borders[2] + 1])
 
 
-ARCHITECTURE = os.path.join(os.path.dirname(__file__), *['..'] * 4,
-                            'doc', 'source', 'architecture.rst')
+ARCHITECTURE = os.path.join(
+    os.path.dirname(__file__), *['..'] * 4, 'doc', 'source', 'architecture.rst'
+)
 
 
 def _atoms(flow, parallel=False):
@@ -52,8 +58,9 @@ def _atoms(flow, parallel=False):
         yield flow.retry, False
     inside = parallel or isinstance(flow, orc.UnorderedFlow)
     for child in flow.children:
-        if isinstance(child, (orc.LinearFlow, orc.UnorderedFlow,
-                              orc.GraphFlow)):
+        if isinstance(
+            child, (orc.LinearFlow, orc.UnorderedFlow, orc.GraphFlow)
+        ):
             yield from _atoms(child, inside)
         else:
             yield child, inside
@@ -79,7 +86,6 @@ def flow_rows(flow):
 
 
 class WorkflowTableTest(testtools.TestCase):
-
     def assertTableMatches(self, module, flow):
         self.assertEqual(flow_rows(flow), table_rows(module.__doc__))
 
@@ -87,8 +93,7 @@ class WorkflowTableTest(testtools.TestCase):
         self.assertTableMatches(build_instance, build_instance.build_flow())
 
     def test_delete_instance(self):
-        self.assertTableMatches(delete_instance,
-                                delete_instance.delete_flow())
+        self.assertTableMatches(delete_instance, delete_instance.delete_flow())
 
 
 class CheckerTest(testtools.TestCase):
@@ -107,10 +112,18 @@ class CheckerTest(testtools.TestCase):
     '''
 
     def test_rows_marks_and_reverts(self):
-        doc = '\n'.join(line[4:] if line.startswith('    ') else line
-                        for line in self.TABLE.splitlines())
-        self.assertEqual([('a', (), True), ('r', ('(retry)',), False),
-                          ('b', ('(||)',), False)], table_rows(doc))
+        doc = '\n'.join(
+            line[4:] if line.startswith('    ') else line
+            for line in self.TABLE.splitlines()
+        )
+        self.assertEqual(
+            [
+                ('a', (), True),
+                ('r', ('(retry)',), False),
+                ('b', ('(||)',), False),
+            ],
+            table_rows(doc),
+        )
 
     def test_a_wrong_revert_column_is_seen(self):
         class Undo(orc.Task):
@@ -125,14 +138,24 @@ class CheckerTest(testtools.TestCase):
                 pass
 
         flow = orc.LinearFlow('f', retry=orc.retry.Times(2, name='r')).add(
-            Undo(name='a'), orc.UnorderedFlow('u').add(Plain(name='b')))
-        self.assertEqual([('r', ('(retry)',), False), ('a', (), True),
-                          ('b', ('(||)',), False)], flow_rows(flow))
+            Undo(name='a'), orc.UnorderedFlow('u').add(Plain(name='b'))
+        )
+        self.assertEqual(
+            [
+                ('r', ('(retry)',), False),
+                ('a', (), True),
+                ('b', ('(||)',), False),
+            ],
+            flow_rows(flow),
+        )
 
     def test_architecture_page_shows_the_same_tables(self):
         with open(ARCHITECTURE) as f:
             page = f.read()
         for module in (build_instance, delete_instance):
-            self.assertIn(table_text(module.__doc__), page,
-                          'doc/source/architecture.rst does not show the '
-                          'table of %s' % module.__name__)
+            self.assertIn(
+                table_text(module.__doc__),
+                page,
+                'doc/source/architecture.rst does not show the '
+                'table of %s' % module.__name__,
+            )

@@ -6,7 +6,6 @@ from nova.tests import db_fixture
 
 
 class TestSessionSettings(test.TestCase):
-
     def _scalar(self, backend, sql):
         url = self.useFixture(db_fixture.OpportunisticDB(backend)).url
         with db_api.use_connection(url):
@@ -16,13 +15,18 @@ class TestSessionSettings(test.TestCase):
 
     def test_mariadb_idle_transaction_timeout_is_half_a_lease(self):
         self.flags(group='orchestration', lease_seconds=30)
-        self.assertEqual(15, self._scalar(
-            'mysql', 'SELECT @@idle_transaction_timeout'))
+        self.assertEqual(
+            15, self._scalar('mysql', 'SELECT @@idle_transaction_timeout')
+        )
 
     def test_postgresql_idle_transaction_timeout_is_half_a_lease(self):
         self.flags(group='orchestration', lease_seconds=20)
-        self.assertEqual('10s', self._scalar(
-            'postgresql', 'SHOW idle_in_transaction_session_timeout'))
+        self.assertEqual(
+            '10s',
+            self._scalar(
+                'postgresql', 'SHOW idle_in_transaction_session_timeout'
+            ),
+        )
 
     def test_sqlite_waits_for_locks_in_wal_mode(self):
         self.assertEqual(30000, self._scalar('sqlite', 'PRAGMA busy_timeout'))

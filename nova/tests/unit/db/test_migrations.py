@@ -24,9 +24,9 @@ class _MigrationsMixin:
     def setUp(self):
         super().setUp()
         self.url = self.useFixture(
-            db_fixture.OpportunisticDB(self.backend)).url
-        self.engine = sa.create_engine(self.url,
-                                       poolclass=sa.pool.NullPool)
+            db_fixture.OpportunisticDB(self.backend)
+        ).url
+        self.engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
         self.addCleanup(self.engine.dispose)
 
     def _table_names(self):
@@ -35,8 +35,9 @@ class _MigrationsMixin:
     def test_sync_from_empty_reaches_head(self):
         self.assertIsNone(migration.db_version(self.engine))
         migration.db_sync(self.engine)
-        self.assertEqual(migration.head_revision(),
-                         migration.db_version(self.engine))
+        self.assertEqual(
+            migration.head_revision(), migration.db_version(self.engine)
+        )
         expected = set(models.BASE.metadata.tables) | _NOT_IN_NOVA_MODELS
         self.assertEqual(expected, self._table_names())
 
@@ -54,32 +55,45 @@ class _MigrationsMixin:
 
     def _row_counts(self):
         with self.engine.connect() as conn:
-            return {name: conn.execute(sa.text(
-                'SELECT COUNT(*) FROM %s' % name)).scalar()
-                for name in sorted(self._table_names())}
+            return {
+                name: conn.execute(
+                    sa.text('SELECT COUNT(*) FROM %s' % name)
+                ).scalar()
+                for name in sorted(self._table_names())
+            }
 
     def test_defaults_are_nova_classic_catalog(self):
         migration.db_sync(self.engine)
         with self.engine.begin() as conn:
             defaults.ensure_defaults(conn)
-            flavors = conn.execute(sa.text(
-                'SELECT id, flavorid, name, memory_mb, vcpus, root_gb '
-                'FROM flavors ORDER BY id')).all()
-            image = conn.execute(sa.text(
-                'SELECT name, status FROM images WHERE id = :id'),
-                {'id': defaults.DEFAULT_IMAGE_ID}).one()
-            free = conn.execute(sa.text(
-                'SELECT COUNT(*) FROM fixed_ips WHERE reserved = :f AND '
-                'allocated = :f'), {'f': False}).scalar()
+            flavors = conn.execute(
+                sa.text(
+                    'SELECT id, flavorid, name, memory_mb, vcpus, root_gb '
+                    'FROM flavors ORDER BY id'
+                )
+            ).all()
+            image = conn.execute(
+                sa.text('SELECT name, status FROM images WHERE id = :id'),
+                {'id': defaults.DEFAULT_IMAGE_ID},
+            ).one()
+            free = conn.execute(
+                sa.text(
+                    'SELECT COUNT(*) FROM fixed_ips WHERE reserved = :f AND '
+                    'allocated = :f'
+                ),
+                {'f': False},
+            ).scalar()
         self.assertEqual(
-            [(1, '1', 'm1.tiny', 512, 1, 1),
-             (2, '2', 'm1.small', 2048, 1, 20),
-             (3, '3', 'm1.medium', 4096, 2, 40),
-             (4, '4', 'm1.large', 8192, 4, 80),
-             (5, '5', 'm1.xlarge', 16384, 8, 160)],
-            [tuple(row) for row in flavors])
-        self.assertEqual(('cirros-0.6.2-x86_64-disk', 'ACTIVE'),
-                         tuple(image))
+            [
+                (1, '1', 'm1.tiny', 512, 1, 1),
+                (2, '2', 'm1.small', 2048, 1, 20),
+                (3, '3', 'm1.medium', 4096, 2, 40),
+                (4, '4', 'm1.large', 8192, 4, 80),
+                (5, '5', 'm1.xlarge', 16384, 8, 160),
+            ],
+            [tuple(row) for row in flavors],
+        )
+        self.assertEqual(('cirros-0.6.2-x86_64-disk', 'ACTIVE'), tuple(image))
         # A /24 less network, gateway and broadcast.
         self.assertEqual(253, free)
 
@@ -102,30 +116,43 @@ class _ModelsMatchMigrations(test_migrations.ModelsMigrationsSync):
         return True
 
 
-class TestMigrationsSQLite(_MigrationsMixin, _ModelsMatchMigrations,
-                           test.TestCase):
+class TestMigrationsSQLite(
+    _MigrationsMixin, _ModelsMatchMigrations, test.TestCase
+):
     backend = 'sqlite'
 
 
-class TestMigrationsMySQL(_MigrationsMixin, _ModelsMatchMigrations,
-                          test.TestCase):
+class TestMigrationsMySQL(
+    _MigrationsMixin, _ModelsMatchMigrations, test.TestCase
+):
     backend = 'mysql'
 
 
-class TestMigrationsPostgreSQL(_MigrationsMixin, _ModelsMatchMigrations,
-                               test.TestCase):
+class TestMigrationsPostgreSQL(
+    _MigrationsMixin, _ModelsMatchMigrations, test.TestCase
+):
     backend = 'postgresql'
 
 
 class TestInvalidNetwork(testtools.TestCase):
-
     def test_too_large_network_is_refused(self):
-        opts = type('Opts', (), {'default_network_label': 'x',
-                                 'default_network_cidr': '10.0.0.0/8',
-                                 'mac_prefix': 'fa:16:3e'})
+        opts = type(
+            'Opts',
+            (),
+            {
+                'default_network_label': 'x',
+                'default_network_cidr': '10.0.0.0/8',
+                'mac_prefix': 'fa:16:3e',
+            },
+        )
         engine = sa.create_engine('sqlite://')
         migration.db_sync(engine)
         with engine.begin() as conn:
             self.assertRaisesRegex(
-                defaults.InvalidNetwork, '10.0.0.0/8: use a prefix',
-                defaults._ensure_network, conn, None, opts)
+                defaults.InvalidNetwork,
+                '10.0.0.0/8: use a prefix',
+                defaults._ensure_network,
+                conn,
+                None,
+                opts,
+            )

@@ -47,16 +47,20 @@ class ReasonRecorder(base.Step):
     def revert(self, flow_failures, **kwargs):
         super().revert(flow_failures=flow_failures, **kwargs)
         LEDGER.setdefault('reasons', []).append(
-            sorted(f.exc_type.rsplit('.', 1)[-1]
-                   for f in flow_failures.values()))
+            sorted(
+                f.exc_type.rsplit('.', 1)[-1] for f in flow_failures.values()
+            )
+        )
 
 
 @orc.flow_factory(PREFIX + 'waits')
 def waits():
     lg = LEDGER['ledger']
     return orc.LinearFlow('waits').add(
-        base.Step('a', ledger=lg), Spawn('spawn', ledger=lg, timeout=600),
-        base.Step('c', ledger=lg))
+        base.Step('a', ledger=lg),
+        Spawn('spawn', ledger=lg, timeout=600),
+        base.Step('c', ledger=lg),
+    )
 
 
 class SpawnAgain(base.Step):
@@ -70,7 +74,8 @@ def waits_twice():
     lg = LEDGER['ledger']
     return orc.LinearFlow('waits_twice').add(
         Spawn('spawn', ledger=lg, timeout=600),
-        SpawnAgain('spawn2', ledger=lg, timeout=600))
+        SpawnAgain('spawn2', ledger=lg, timeout=600),
+    )
 
 
 class SlowRevert(base.Step):
@@ -84,9 +89,11 @@ def forked():
     lg = LEDGER['ledger']
     return orc.LinearFlow('forked').add(
         base.Step('a', ledger=lg),
-        orc.UnorderedFlow('u').add(FailingRevert('b', ledger=lg),
-                                   SlowRevert('d', ledger=lg)),
-        base.Step('c', ledger=lg, fail=True))
+        orc.UnorderedFlow('u').add(
+            FailingRevert('b', ledger=lg), SlowRevert('d', ledger=lg)
+        ),
+        base.Step('c', ledger=lg, fail=True),
+    )
 
 
 class SlowReasonRecorder(ReasonRecorder):
@@ -100,15 +107,19 @@ def fails_twice():
     lg = LEDGER['ledger']
     return orc.LinearFlow('fails_twice').add(
         base.Step('a', ledger=lg),
-        orc.UnorderedFlow('u').add(FailingRevert('b', ledger=lg, fail=True),
-                                   SlowReasonRecorder('d', ledger=lg)))
+        orc.UnorderedFlow('u').add(
+            FailingRevert('b', ledger=lg, fail=True),
+            SlowReasonRecorder('d', ledger=lg),
+        ),
+    )
 
 
 @orc.flow_factory(PREFIX + 'hooked')
 def hooked():
     lg = LEDGER['ledger']
     return orc.LinearFlow('hooked').add(
-        ReasonRecorder('a', ledger=lg), Hook('b', ledger=lg))
+        ReasonRecorder('a', ledger=lg), Hook('b', ledger=lg)
+    )
 
 
 @orc.flow_factory(PREFIX + 'broken')
@@ -116,15 +127,18 @@ def broken():
     if LEDGER.get('broken'):
         raise RuntimeError('factory bug')
     return orc.LinearFlow('broken').add(
-        base.Step('a', ledger=LEDGER['ledger']))
+        base.Step('a', ledger=LEDGER['ledger'])
+    )
 
 
 @orc.flow_factory(PREFIX + 'chain')
 def chain():
     lg = LEDGER['ledger']
     return orc.LinearFlow('chain').add(
-        base.Step('a', ledger=lg), FailingRevert('b', ledger=lg),
-        base.Step('c', ledger=lg, fail=True))
+        base.Step('a', ledger=lg),
+        FailingRevert('b', ledger=lg),
+        base.Step('c', ledger=lg, fail=True),
+    )
 
 
 class Convergence(base.BackendTestCase):
@@ -135,8 +149,13 @@ class Convergence(base.BackendTestCase):
         self.addCleanup(LEDGER.clear)
 
     def engine(self, factory, **kw):
-        return orc.Engine(PREFIX + factory, backend=self.backend,
-                          owner='c1', resumable=True, **kw)
+        return orc.Engine(
+            PREFIX + factory,
+            backend=self.backend,
+            owner='c1',
+            resumable=True,
+            **kw,
+        )
 
     def row(self, wid):
         return self.backend.load(wid)[0]
@@ -147,18 +166,32 @@ class Convergence(base.BackendTestCase):
         e = self.engine('waits').run()
         before = self.row(e.workflow_id)
         self.assertIsNotNone(before['lease_expires_at'])  # the deadline
-        for task, token in (('spawn', 'old-token'), ('a', 'tok-1'),
-                            ('c', 'tok-1')):
-            self.assertIsNone(orc.Engine.complete(
-                e.workflow_id, task, token, self.backend, result=1,
-                owner='c2'))
+        for task, token in (
+            ('spawn', 'old-token'),
+            ('a', 'tok-1'),
+            ('c', 'tok-1'),
+        ):
+            self.assertIsNone(
+                orc.Engine.complete(
+                    e.workflow_id,
+                    task,
+                    token,
+                    self.backend,
+                    result=1,
+                    owner='c2',
+                )
+            )
             self.assertEqual(before, self.row(e.workflow_id))
-        done = orc.Engine.complete(e.workflow_id, 'spawn', 'tok-1',
-                                   self.backend, result=1, owner='c2')
+        done = orc.Engine.complete(
+            e.workflow_id, 'spawn', 'tok-1', self.backend, result=1, owner='c2'
+        )
         self.assertEqual(states.SUCCESS, done.state)
         after = self.row(e.workflow_id)
-        self.assertIsNone(orc.Engine.complete(
-            e.workflow_id, 'spawn', 'tok-1', self.backend, result=1))
+        self.assertIsNone(
+            orc.Engine.complete(
+                e.workflow_id, 'spawn', 'tok-1', self.backend, result=1
+            )
+        )
         self.assertEqual(after, self.row(e.workflow_id))
 
     def test_completion_read_before_a_duplicate_landed_changes_nothing(self):
@@ -168,8 +201,9 @@ class Convergence(base.BackendTestCase):
         e = self.engine('waits_twice').run()
         wid = e.workflow_id
         early = self.backend.load(wid)
-        orc.Engine.complete(wid, 'spawn', 'tok-1', self.backend, result=1,
-                            owner='c2')
+        orc.Engine.complete(
+            wid, 'spawn', 'tok-1', self.backend, result=1, owner='c2'
+        )
         after = self.row(wid)
         self.assertIsNone(after['owner'])  # waits for spawn2, unowned
         real = self.backend.load
@@ -180,8 +214,11 @@ class Convergence(base.BackendTestCase):
             return early if len(reads) == 1 else real(workflow_id)
 
         self.backend.load = load
-        self.assertIsNone(orc.Engine.complete(
-            wid, 'spawn', 'tok-1', self.backend, result=1, owner='c3'))
+        self.assertIsNone(
+            orc.Engine.complete(
+                wid, 'spawn', 'tok-1', self.backend, result=1, owner='c3'
+            )
+        )
         del self.backend.load
         self.assertEqual(after, self.row(wid))
 
@@ -196,8 +233,11 @@ class Convergence(base.BackendTestCase):
         before = self.row(wid)
         self.assertEqual(states.ABORTING, before['state'])
         self.assertIsNone(before['owner'])
-        self.assertIsNone(orc.Engine.complete(
-            wid, 'spawn', 'tok-1', self.backend, result=1, owner='c3'))
+        self.assertIsNone(
+            orc.Engine.complete(
+                wid, 'spawn', 'tok-1', self.backend, result=1, owner='c3'
+            )
+        )
         self.assertEqual(before, self.row(wid))
 
     def test_completion_of_an_aborting_workflow_is_refused(self):
@@ -205,14 +245,18 @@ class Convergence(base.BackendTestCase):
         orc.request_abort(e.workflow_id, self.backend)
         orc.Engine.sweep(self.backend, owner='s', grace_seconds=3600)
         self.assertEqual(states.REVERTED, self.row(e.workflow_id)['state'])
-        self.assertIsNone(orc.Engine.complete(
-            e.workflow_id, 'spawn', 'tok-1', self.backend, result=1))
+        self.assertIsNone(
+            orc.Engine.complete(
+                e.workflow_id, 'spawn', 'tok-1', self.backend, result=1
+            )
+        )
 
     def test_abort_during_the_last_step_reverts(self):
         # Defect 2: run() returned normally, nothing reverted, row owned.
         e = self.engine('hooked')
         LEDGER['hook'] = lambda name: orc.request_abort(
-            e.workflow_id, self.backend)
+            e.workflow_id, self.backend
+        )
         err = self.assertRaises(orc.WorkflowFailed, e.run)
         self.assertEqual(states.REVERTED, err.state)
         row = self.row(e.workflow_id)
@@ -235,15 +279,17 @@ class Convergence(base.BackendTestCase):
             return real_load(workflow_id)
 
         self.backend.load = load
-        self.assertRaises(ConnectionError, orc.Engine.load, wid,
-                          self.backend, owner='c1')
+        self.assertRaises(
+            ConnectionError, orc.Engine.load, wid, self.backend, owner='c1'
+        )
         del self.backend.load
         row = self.row(wid)
         self.assertIsNone(row['owner'])
         self.assertEqual(1, row['adoptions'])
         self.assertIn(wid, self.backend.find_adoptable(3600))
-        self.assertEqual(states.SUCCESS,
-                         orc.Engine.resume(wid, self.backend).state)
+        self.assertEqual(
+            states.SUCCESS, orc.Engine.resume(wid, self.backend).state
+        )
 
     def test_error_in_run_frees_the_workflow(self):
         # Defect 3, in run(): writes that keep failing must not leave the
@@ -254,8 +300,9 @@ class Convergence(base.BackendTestCase):
         def broken_save(*args, **kwargs):
             raise ConnectionError('writes keep failing')
 
-        LEDGER['hook'] = lambda name: setattr(self.backend, 'save',
-                                              broken_save)
+        LEDGER['hook'] = lambda name: setattr(
+            self.backend, 'save', broken_save
+        )
         self.assertRaises(ConnectionError, e.run)
         self.backend.save = real_save
         row = self.row(e.workflow_id)
@@ -280,11 +327,23 @@ class Convergence(base.BackendTestCase):
                 return real_load(workflow_id)
 
             self.backend.load = load
-            self.assertRaises(ValueError, orc.Engine.load, wid, self.backend,
-                              owner='c%d' % (n + 1), policy=policy)
+            self.assertRaises(
+                ValueError,
+                orc.Engine.load,
+                wid,
+                self.backend,
+                owner='c%d' % (n + 1),
+                policy=policy,
+            )
         del self.backend.load
-        err = self.assertRaises(orc.WorkflowFailed, orc.Engine.load, wid,
-                                self.backend, owner='c9', policy=policy)
+        err = self.assertRaises(
+            orc.WorkflowFailed,
+            orc.Engine.load,
+            wid,
+            self.backend,
+            owner='c9',
+            policy=policy,
+        )
         self.assertEqual(states.FAILED, err.state)
 
     def test_stale_engine_cleanup_does_not_fence_the_new_owner(self):
@@ -295,8 +354,9 @@ class Convergence(base.BackendTestCase):
         def adopted_meanwhile(name):
             base.expire_lease(self.backend, e.workflow_id)
             LEDGER['hook'] = None
-            LEDGER['b_owner'] = orc.Engine.load(e.workflow_id, self.backend,
-                                                owner='c2')
+            LEDGER['b_owner'] = orc.Engine.load(
+                e.workflow_id, self.backend, owner='c2'
+            )
             self.backend.save = broken_save
 
         def broken_save(*args, **kwargs):
@@ -333,8 +393,13 @@ class Convergence(base.BackendTestCase):
         self.assertEqual(0, row['adoptions'])
         self.assertIn(e.workflow_id, self.backend.find_adoptable(3600))
         LEDGER['hook'] = None
-        err = self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
-                                e.workflow_id, self.backend, owner='c2')
+        err = self.assertRaises(
+            orc.WorkflowFailed,
+            orc.Engine.resume,
+            e.workflow_id,
+            self.backend,
+            owner='c2',
+        )
         self.assertEqual(states.REVERTED, err.state)
         self.assertEqual({}, self.ledger.held)
 
@@ -342,7 +407,8 @@ class Convergence(base.BackendTestCase):
         # F3: the final write of a revert checked the abort flag.
         e = self.engine('hooked')
         LEDGER['hook'] = lambda name: (_ for _ in ()).throw(
-            RuntimeError('b failed'))
+            RuntimeError('b failed')
+        )
 
         def abort_in_revert(flow_failures, **kwargs):
             orc.request_abort(e.workflow_id, self.backend)
@@ -362,8 +428,13 @@ class Convergence(base.BackendTestCase):
             self.backend.claim(wid, 'c%d' % i, 30)
             base.expire_lease(self.backend, wid)
         err = self.assertRaises(
-            orc.WorkflowFailed, orc.Engine.load, wid, self.backend,
-            owner='c9', policy=orc.EnginePolicy(max_adoptions=1))
+            orc.WorkflowFailed,
+            orc.Engine.load,
+            wid,
+            self.backend,
+            owner='c9',
+            policy=orc.EnginePolicy(max_adoptions=1),
+        )
         self.assertEqual(states.FAILED, err.state)
         row = self.row(wid)
         self.assertEqual(states.FAILED, row['state'])
@@ -376,11 +447,17 @@ class Convergence(base.BackendTestCase):
         crashing = base.CrashingBackend(self.backend, crash_after=3)
         e._journal.backend = crashing
         LEDGER['hook'] = lambda name: orc.request_abort(
-            e.workflow_id, self.backend)
+            e.workflow_id, self.backend
+        )
         self.assertRaises(base.SimulatedCrash, e.run)
         self.assertEqual(states.ABORTING, self.row(e.workflow_id)['state'])
-        self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
-                          e.workflow_id, self.backend, owner='c2')
+        self.assertRaises(
+            orc.WorkflowFailed,
+            orc.Engine.resume,
+            e.workflow_id,
+            self.backend,
+            owner='c2',
+        )
         self.assertEqual([['Aborted']], LEDGER['reasons'])
 
     def test_failed_revert_blocks_predecessors_after_resume(self):
@@ -393,18 +470,24 @@ class Convergence(base.BackendTestCase):
         def crash_after_b_revert(workflow_id, *args, **kwargs):
             real(workflow_id, *args, **kwargs)
             tasks = kwargs.get('tasks') or ()
-            if any(t['name'] == 'b' and t['state'] == states.REVERT_FAILURE
-                   for t in tasks):
+            if any(
+                t['name'] == 'b' and t['state'] == states.REVERT_FAILURE
+                for t in tasks
+            ):
                 base.expire_lease(self.backend, workflow_id)
                 raise base.SimulatedCrash()
 
         crashing.save = crash_after_b_revert
         self.assertRaises(base.SimulatedCrash, e.run)
-        err = self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
-                                e.workflow_id, self.backend, owner='c2')
+        err = self.assertRaises(
+            orc.WorkflowFailed,
+            orc.Engine.resume,
+            e.workflow_id,
+            self.backend,
+            owner='c2',
+        )
         self.assertEqual(states.FAILED, err.state)
         self.assertEqual(0, self.ledger.count('revert', 'a'))
-
 
     def test_failed_revert_blocks_predecessors_after_resume_forked(self):
         # I2 after a resume, for real: b's REVERT_FAILURE is written while
@@ -419,8 +502,10 @@ class Convergence(base.BackendTestCase):
         def crash_after_b_revert(workflow_id, *args, **kwargs):
             real(workflow_id, *args, **kwargs)
             tasks = kwargs.get('tasks') or ()
-            if any(t['name'] == 'b' and t['state'] == states.REVERT_FAILURE
-                   for t in tasks):
+            if any(
+                t['name'] == 'b' and t['state'] == states.REVERT_FAILURE
+                for t in tasks
+            ):
                 at_crash.append(self.row(workflow_id)['state'])
                 base.expire_lease(self.backend, workflow_id)
                 raise base.SimulatedCrash()
@@ -428,11 +513,15 @@ class Convergence(base.BackendTestCase):
         crashing.save = crash_after_b_revert
         self.assertRaises(base.SimulatedCrash, e.run)
         self.assertEqual([states.REVERTING], at_crash)
-        err = self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
-                                e.workflow_id, self.backend, owner='c2')
+        err = self.assertRaises(
+            orc.WorkflowFailed,
+            orc.Engine.resume,
+            e.workflow_id,
+            self.backend,
+            owner='c2',
+        )
         self.assertEqual(states.FAILED, err.state)
         self.assertEqual(0, self.ledger.count('revert', 'a'))
-
 
     def test_reason_survives_when_its_step_failed_to_revert(self):
         # I7: b failed (the reason) and then its revert failed, which
@@ -447,15 +536,22 @@ class Convergence(base.BackendTestCase):
         def crash_after_b_revert(workflow_id, *args, **kwargs):
             real(workflow_id, *args, **kwargs)
             tasks = kwargs.get('tasks') or ()
-            if any(t['name'] == 'b' and t['state'] == states.REVERT_FAILURE
-                   for t in tasks):
+            if any(
+                t['name'] == 'b' and t['state'] == states.REVERT_FAILURE
+                for t in tasks
+            ):
                 base.expire_lease(self.backend, workflow_id)
                 raise base.SimulatedCrash()
 
         crashing.save = crash_after_b_revert
         self.assertRaises(base.SimulatedCrash, e.run)
-        self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
-                          e.workflow_id, self.backend, owner='c2')
+        self.assertRaises(
+            orc.WorkflowFailed,
+            orc.Engine.resume,
+            e.workflow_id,
+            self.backend,
+            owner='c2',
+        )
         # d reverted once or twice (the crashed engine's call may or may
         # not have run before the crash, in its thread): each time it saw
         # b's reason.
@@ -476,8 +572,9 @@ class FakeClock:
         return self.now
 
     def utcnow(self):
-        return (datetime.datetime(2030, 1, 1)
-                + datetime.timedelta(seconds=self.now))
+        return datetime.datetime(2030, 1, 1) + datetime.timedelta(
+            seconds=self.now
+        )
 
     def sleep(self, seconds):
         self.now += seconds
@@ -493,30 +590,43 @@ class StaleStart(base.BackendTestCase):
         LEDGER['ledger'] = self.ledger
         self.addCleanup(LEDGER.clear)
         policy = orc.EnginePolicy(lease_seconds=30, clock=clock)
-        e = orc.Engine(PREFIX + 'hooked', backend=backend, owner='c1',
-                       policy=policy, resumable=True)
+        e = orc.Engine(
+            PREFIX + 'hooked',
+            backend=backend,
+            owner='c1',
+            policy=policy,
+            resumable=True,
+        )
         real = backend.save
         seen = []
 
         def stall_then_adopt(workflow_id, *args, **kwargs):
             real(workflow_id, *args, **kwargs)
             tasks = kwargs.get('tasks') or ()
-            if not seen and any(t['name'] == 'b' and
-                                t['state'] == states.RUNNING for t in tasks):
+            if not seen and any(
+                t['name'] == 'b' and t['state'] == states.RUNNING
+                for t in tasks
+            ):
                 seen.append(1)
                 clock.now += 31  # the engine stalls past its lease
                 backend.save = real
-                self.assertRaises(orc.WorkflowFailed, orc.Engine.resume,
-                                  workflow_id, backend, owner='c2',
-                                  policy=policy)
+                self.assertRaises(
+                    orc.WorkflowFailed,
+                    orc.Engine.resume,
+                    workflow_id,
+                    backend,
+                    owner='c2',
+                    policy=policy,
+                )
 
         backend.save = stall_then_adopt
         self.assertRaises(orc.OwnershipLost, e.run)
         # c2 reverted b as interrupted; the stale c1 never executed it.
         self.assertEqual(0, self.ledger.count('execute', 'b'))
         self.assertEqual({}, self.ledger.held)
-        self.assertEqual(states.REVERTED,
-                         backend.load(e.workflow_id)[0]['state'])
+        self.assertEqual(
+            states.REVERTED, backend.load(e.workflow_id)[0]['state']
+        )
 
 
 class TimedOutStepNeverStarts(base.BackendTestCase):
@@ -541,8 +651,9 @@ class TimedOutStepNeverStarts(base.BackendTestCase):
 
         flow = orc.UnorderedFlow('u').add(Busy('busy'), Quick('quick'))
         e = orc.Engine(flow, policy=orc.EnginePolicy(executor=one))
-        t = threading.Thread(target=lambda: self.assertRaises(
-            orc.WorkflowFailed, e.run))
+        t = threading.Thread(
+            target=lambda: self.assertRaises(orc.WorkflowFailed, e.run)
+        )
         t.start()
         threading.Event().wait(0.3)
         release.set()
@@ -577,14 +688,15 @@ class TimedOutStepIsTold(base.BackendTestCase):
 class PolicyTest(base.BackendTestCase):
     def test_bad_values_fail_at_construction(self):
         for kwargs, error in (
-                ({'lease_seconds': 0}, ValueError),
-                ({'lease_seconds': -1}, ValueError),
-                ({'lease_seconds': '30'}, TypeError),
-                ({'max_adoptions': -1}, ValueError),
-                ({'max_adoptions': 1.5}, TypeError),
-                ({'executor': 'trheads'}, ValueError),
-                ({'save_attempts': 0}, ValueError),
-                ({'clock': object()}, TypeError)):
+            ({'lease_seconds': 0}, ValueError),
+            ({'lease_seconds': -1}, ValueError),
+            ({'lease_seconds': '30'}, TypeError),
+            ({'max_adoptions': -1}, ValueError),
+            ({'max_adoptions': 1.5}, TypeError),
+            ({'executor': 'trheads'}, ValueError),
+            ({'save_attempts': 0}, ValueError),
+            ({'clock': object()}, TypeError),
+        ):
             err = self.assertRaises(error, orc.EnginePolicy, **kwargs)
             self.assertIn(next(iter(kwargs)), str(err))
 

@@ -260,6 +260,4 @@ class BenchmarkSmokeTest(testtools.TestCase):
         self.patch(bench, 'load_taskflow', lambda: None)
         out = bench.run_benchmarks(runs=1, quick=True, with_taskflow=True)
         self.assertIsNone(out['context']['taskflow'])
-        self.assertIn(
-            'not installed', bench.format_table(out['rows'], None)
-        )
+        self.assertIn('not installed', bench.format_table(out['rows'], None))

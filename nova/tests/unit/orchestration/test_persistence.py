@@ -231,8 +231,13 @@ class BackendContract:
         row = self.backend.load(wid)[0]
         self.assertEqual(
             (pbase.FREED_OWNER, lease, gen + 1, 1),
-            (row['owner'], row['lease_expires_at'], row['generation'],
-             row['adoptions']))
+            (
+                row['owner'],
+                row['lease_expires_at'],
+                row['generation'],
+                row['adoptions'],
+            ),
+        )
         self.assertIsNone(self.backend.claim(wid, 'other', 30))
         self.assertIsNone(self.backend.claim(wid, 'other', 30, gen + 1))
         self.assertEqual(0, self.backend.extend_leases('me', 30))
@@ -251,8 +256,10 @@ class BackendContract:
         self.backend.save(wid, gen, release=True, release_until=until)
         self.assertTrue(self.backend.free(wid))
         row = self.backend.load(wid)[0]
-        self.assertEqual((None, pbase.EXPIRED_LEASE),
-                         (row['owner'], row['lease_expires_at']))
+        self.assertEqual(
+            (None, pbase.EXPIRED_LEASE),
+            (row['owner'], row['lease_expires_at']),
+        )
         self.assertIn(wid, self.backend.find_adoptable(3600))
         self.assertEqual((gen + 2, 1), self.backend.claim(wid, 'other', 30))
 
@@ -449,15 +456,17 @@ class SQLiteFileBackendTest(BackendContract, testtools.TestCase):
     def test_upgrade_idempotent(self):
         wid, gen = self.create(owner='me')
         insp = sa.inspect(self.backend.engine)
-        before = {t: insp.get_columns(t) for t in ('workflows',
-                                                   'workflow_tasks')}
+        before = {
+            t: insp.get_columns(t) for t in ('workflows', 'workflow_tasks')
+        }
         self.backend.upgrade()
         insp = sa.inspect(self.backend.engine)
         after = {t: insp.get_columns(t) for t in before}
         self.assertEqual(repr(before), repr(after))
         row, tasks = self.backend.load(wid)
-        self.assertEqual(('me', gen, 2), (row['owner'], row['generation'],
-                                          len(tasks)))
+        self.assertEqual(
+            ('me', gen, 2), (row['owner'], row['generation'], len(tasks))
+        )
 
     def test_in_memory_sqlite_url(self):
         b = orc.persistence.backend_from_url('sqlite://')

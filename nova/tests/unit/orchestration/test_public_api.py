@@ -70,35 +70,42 @@ class PublicAPITest(testtools.TestCase):
                 '(flow, store=None, backend=None, *, policy=None, '
                 'listeners=(), owner=None, secret=(), name=None, '
                 'target=None, request_id=None, project_id=None, '
-                'user_id=None, workflow_id=None, resumable=None)'),
+                'user_id=None, workflow_id=None, resumable=None)'
+            ),
             orc.Engine.create: (
                 '(flow, store=None, backend=None, connection=None, '
                 'secret=(), name=None, target=None, request_id=None, '
                 'project_id=None, user_id=None, workflow_id=None, '
-                'result_size_limit=None, resumable=None)'),
+                'result_size_limit=None, resumable=None)'
+            ),
             orc.Engine.load: (
                 '(workflow_id, backend, *, policy=None, owner=None, '
-                'listeners=(), secrets=None)'),
+                'listeners=(), secrets=None)'
+            ),
             orc.Engine.resume: '(workflow_id, backend, **kwargs)',
             orc.Engine.complete: (
                 '(workflow_id, task_name, token, backend, result=None, '
                 'failure=None, *, run=True, policy=None, owner=None, '
-                'listeners=(), secrets=None)'),
+                'listeners=(), secrets=None)'
+            ),
             orc.Engine.waits_for: '(workflow_id, task_name, token, backend)',
             orc.Engine.sweep: (
-                '(backend, *, grace_seconds=60, limit=100, **kwargs)'),
+                '(backend, *, grace_seconds=60, limit=100, **kwargs)'
+            ),
             orc.EnginePolicy: (
                 "(lease_seconds=30, max_adoptions=None, "
                 "result_size_limit=None, executor='threads', "
                 "max_workers=None, clock=None, save_attempts=3, "
-                "save_retry_delay=0.2)"),
+                "save_retry_delay=0.2)"
+            ),
             orc.request_abort: '(workflow_id, backend)',
             orc.persistence.backend_from_url: '(url, **opts)',
             orc.persistence.backend_from_engine: '(engine, **opts)',
         }
         for obj, signature in pinned.items():
-            self.assertEqual(signature, str(inspect.signature(obj)),
-                             obj.__qualname__)
+            self.assertEqual(
+                signature, str(inspect.signature(obj)), obj.__qualname__
+            )
 
     def test_exceptions_documented(self):
         for name in orc.__all__:

@@ -33,11 +33,11 @@ class Quick(orc.Task):
 @orc.flow_factory(FACTORY, version=1)
 def make_flow():
     return orc.LinearFlow('stoppable').add(
-        Slow(name='one'), Quick(name='two'), Quick(name='three'))
+        Slow(name='one'), Quick(name='two'), Quick(name='three')
+    )
 
 
 class _StopTests:
-
     def make_backend(self):
         raise NotImplementedError
 
@@ -64,15 +64,16 @@ class _StopTests:
         self.assertIsNone(row['owner'])
         states = {t['name']: t['state'] for t in row['tasks']}
         # The step in flight finished and was persisted; nothing new ran.
-        self.assertEqual({'one': 'SUCCESS', 'two': 'PENDING',
-                          'three': 'PENDING'}, states)
+        self.assertEqual(
+            {'one': 'SUCCESS', 'two': 'PENDING', 'three': 'PENDING'}, states
+        )
         self.assertEqual(['one'], CALLS)
         # Adoptable at once, whatever the grace period.
-        self.assertIn(engine.workflow_id,
-                      self.backend.find_adoptable(grace_seconds=3600))
+        self.assertIn(
+            engine.workflow_id, self.backend.find_adoptable(grace_seconds=3600)
+        )
 
-        other = orc.Engine.resume(engine.workflow_id, self.backend,
-                                  owner='b')
+        other = orc.Engine.resume(engine.workflow_id, self.backend, owner='b')
         self.assertEqual('SUCCESS', other.state)
         self.assertFalse(other.stopped)
         self.assertEqual(['one', 'two', 'three'], CALLS)
@@ -85,20 +86,20 @@ class _StopTests:
         self.assertTrue(engine.stopped)
         self.assertEqual([], CALLS)
         self.assertIsNone(
-            self.backend.get_workflow(engine.workflow_id)['owner'])
+            self.backend.get_workflow(engine.workflow_id)['owner']
+        )
 
 
 class TestStopMemory(_StopTests, testtools.TestCase):
-
     def make_backend(self):
         return orc.persistence.backend_from_url('memory://')
 
 
 class TestStopSQLite(_StopTests, testtools.TestCase):
-
     def make_backend(self):
         path = self.useFixture(fixtures.TempDir()).path
         backend = orc.persistence.backend_from_url(
-            'sqlite:///' + os.path.join(path, 'wf.sqlite'))
+            'sqlite:///' + os.path.join(path, 'wf.sqlite')
+        )
         backend.upgrade()
         return backend

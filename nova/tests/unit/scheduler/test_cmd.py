@@ -15,22 +15,29 @@ from nova.tests.unit.scheduler import base
 
 
 class TestSchedulerCommand(base.SchedulerTestCase):
-
     def setUp(self):
         super().setUp()
         self.flags(transport_url='fake://')
         self.addCleanup(rpc.cleanup)
         # Keep the command's logging setup from outliving the test.
-        self.useFixture(fixtures.MonkeyPatch('nova.config.logging.setup',
-                                             lambda *args, **kw: None))
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.config.logging.setup', lambda *args, **kw: None
+            )
+        )
         self.stderr = self.useFixture(
-            fixtures.MonkeyPatch('sys.stderr', io.StringIO())).new_value
+            fixtures.MonkeyPatch('sys.stderr', io.StringIO())
+        ).new_value
 
     def test_unknown_filter_refuses_to_start(self):
-        self.flags(group='filter_scheduler',
-                   enabled_filters=['ComputeFilter', 'RamFliter'])
-        self.assertEqual(scheduler_cmd.EXIT_BAD_CONFIG,
-                         scheduler_cmd.main(['nova-scheduler']))
+        self.flags(
+            group='filter_scheduler',
+            enabled_filters=['ComputeFilter', 'RamFliter'],
+        )
+        self.assertEqual(
+            scheduler_cmd.EXIT_BAD_CONFIG,
+            scheduler_cmd.main(['nova-scheduler']),
+        )
         self.assertIn('unknown filter(s) RamFliter', self.stderr.getvalue())
 
     def _serve_then_terminate(self, results):
@@ -41,8 +48,11 @@ class TestSchedulerCommand(base.SchedulerTestCase):
                 break
             threading.Event().wait(0.05)
         try:
-            results.append(rpcapi.SchedulerAPI().select_destinations(
-                self.context, base.request_spec()))
+            results.append(
+                rpcapi.SchedulerAPI().select_destinations(
+                    self.context, base.request_spec()
+                )
+            )
         finally:
             os.kill(os.getpid(), signal.SIGTERM)
 
@@ -50,11 +60,13 @@ class TestSchedulerCommand(base.SchedulerTestCase):
         self.add_host('c1')
         handler = signal.getsignal(signal.SIGTERM)
         results = []
-        client = threading.Thread(target=self._serve_then_terminate,
-                                  args=(results,))
+        client = threading.Thread(
+            target=self._serve_then_terminate, args=(results,)
+        )
         client.start()
-        self.assertEqual(scheduler_cmd.EXIT_OK,
-                         scheduler_cmd.main(['nova-scheduler']))
+        self.assertEqual(
+            scheduler_cmd.EXIT_OK, scheduler_cmd.main(['nova-scheduler'])
+        )
         client.join()
         self.assertEqual([['c1']], [[d['host'] for d in r] for r in results])
         self.assertIs(handler, signal.getsignal(signal.SIGTERM))

@@ -7,30 +7,33 @@ from nova.tests.unit.scheduler import base
 
 
 class SelectTestCase(base.SchedulerTestCase):
-
     def setUp(self):
         super().setUp()
         self.scheduler = filter_scheduler.FilterScheduler()
 
     def select(self, **spec):
         return self.scheduler.select_destinations(
-            self.context, base.request_spec(**spec))
+            self.context, base.request_spec(**spec)
+        )
 
     def hosts(self, **spec):
         return [dest['host'] for dest in self.select(**spec)]
 
 
 class TestSelectDestinations(SelectTestCase):
-
     def test_selected_first_then_alternates_by_free_ram(self):
-        ids = {host: self.add_host(host, memory_mb=memory)
-               for host, memory in (('c1', 2048), ('c2', 8192),
-                                    ('c3', 4096))}
+        ids = {
+            host: self.add_host(host, memory_mb=memory)
+            for host, memory in (('c1', 2048), ('c2', 8192), ('c3', 4096))
+        }
         self.assertEqual(
-            [{'host': 'c2', 'nodename': 'c2', 'compute_node_id': ids['c2']},
-             {'host': 'c3', 'nodename': 'c3', 'compute_node_id': ids['c3']},
-             {'host': 'c1', 'nodename': 'c1', 'compute_node_id': ids['c1']}],
-            self.select())
+            [
+                {'host': 'c2', 'nodename': 'c2', 'compute_node_id': ids['c2']},
+                {'host': 'c3', 'nodename': 'c3', 'compute_node_id': ids['c3']},
+                {'host': 'c1', 'nodename': 'c1', 'compute_node_id': ids['c1']},
+            ],
+            self.select(),
+        )
 
     def test_at_most_max_attempts_entries(self):
         for index in range(5):
@@ -41,11 +44,14 @@ class TestSelectDestinations(SelectTestCase):
 
     def test_distinct_hosts_best_node_of_each(self):
         self.add_host('c1', nodename='c1-small', memory_mb=2048)
-        self.add_host('c1', nodename='c1-large', memory_mb=8192,
-                      service=False)  # c1's service row serves it too
+        self.add_host(
+            'c1', nodename='c1-large', memory_mb=8192, service=False
+        )  # c1's service row serves it too
         self.add_host('c2', memory_mb=4096)
-        self.assertEqual([('c1', 'c1-large'), ('c2', 'c2')],
-                         [(d['host'], d['nodename']) for d in self.select()])
+        self.assertEqual(
+            [('c1', 'c1-large'), ('c2', 'c2')],
+            [(d['host'], d['nodename']) for d in self.select()],
+        )
 
     def test_ignore_hosts_are_skipped(self):
         for host in ('c1', 'c2', 'c3'):
@@ -78,48 +84,58 @@ class TestSelectDestinations(SelectTestCase):
         for _ in range(20):
             hosts = self.hosts(instance_uuid=None)
             self.assertEqual(sorted(hosts), ['c1', 'c2', 'c3'])
-            rest = [host for host in ['c1', 'c2', 'c3']
-                    if host != hosts[0]]
+            rest = [host for host in ['c1', 'c2', 'c3'] if host != hosts[0]]
             self.assertEqual(rest, hosts[1:])
 
 
 class TestNoValidHost(SelectTestCase):
-
     def test_no_compute_node(self):
         exc = self.assertRaises(exception.NoValidHost, self.select)
         self.assertIn('No compute node is registered', str(exc))
 
     def test_every_host_ignored(self):
         self.add_host('c1')
-        exc = self.assertRaises(exception.NoValidHost, self.select,
-                                ignore_hosts=['c1'])
+        exc = self.assertRaises(
+            exception.NoValidHost, self.select, ignore_hosts=['c1']
+        )
         self.assertIn('Every compute host (c1) is in ignore_hosts', str(exc))
 
     def test_reason_names_the_filter_and_instance(self):
         self.add_host('c1', memory_mb=1024)
         self.add_host('c2', memory_mb=1024, down=True)
-        exc = self.assertRaises(exception.NoValidHost, self.select,
-                                instance_uuid='inst-1',
-                                flavor={'memory_mb': 2048})
+        exc = self.assertRaises(
+            exception.NoValidHost,
+            self.select,
+            instance_uuid='inst-1',
+            flavor={'memory_mb': 2048},
+        )
         self.assertEqual(
             'No valid host was found. There are not enough hosts available.'
             ' RamFilter removed the last 1 host(s) for instance inst-1'
             ' (AvailabilityZoneFilter 2->2, ComputeFilter 2->1,'
-            ' RamFilter 1->0).', str(exc))
+            ' RamFilter 1->0).',
+            str(exc),
+        )
 
     def test_only_enabled_filters_apply(self):
         self.add_host('c1', memory_mb=1024)
         self.flags(group='filter_scheduler', enabled_filters=['ComputeFilter'])
         scheduler = filter_scheduler.FilterScheduler()
-        self.assertEqual(['c1'], [d['host'] for d in
-                                  scheduler.select_destinations(
-                                      self.context, base.request_spec(
-                                          flavor={'memory_mb': 2048}))])
+        self.assertEqual(
+            ['c1'],
+            [
+                d['host']
+                for d in scheduler.select_destinations(
+                    self.context, base.request_spec(flavor={'memory_mb': 2048})
+                )
+            ],
+        )
 
     def test_typo_in_enabled_filters_fails_at_construction(self):
         self.flags(group='filter_scheduler', enabled_filters=['RamFliter'])
-        self.assertRaises(filters.FilterNotFound,
-                          filter_scheduler.FilterScheduler)
+        self.assertRaises(
+            filters.FilterNotFound, filter_scheduler.FilterScheduler
+        )
 
 
 class TestConcurrentBuilds(SelectTestCase):
@@ -144,6 +160,7 @@ class TestConcurrentBuilds(SelectTestCase):
         builds = [self.add_building_instance() for _ in range(3)]
         self.assertEqual(['c1'], self.hosts(instance_uuid=builds[0]))
         self.assertEqual(['c1'], self.hosts(instance_uuid=builds[1]))
-        exc = self.assertRaises(exception.NoValidHost, self.select,
-                                instance_uuid=builds[2])
+        exc = self.assertRaises(
+            exception.NoValidHost, self.select, instance_uuid=builds[2]
+        )
         self.assertIn('RamFilter', str(exc))

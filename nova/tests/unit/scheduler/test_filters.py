@@ -7,7 +7,6 @@ from nova.tests.unit.scheduler import base
 
 
 class FilterTestCase(base.SchedulerTestCase):
-
     filter_name = None
 
     def passing(self, **spec):
@@ -19,7 +18,6 @@ class FilterTestCase(base.SchedulerTestCase):
 
 
 class TestComputeFilter(FilterTestCase):
-
     filter_name = 'ComputeFilter'
 
     def test_only_up_and_enabled_services_pass(self):
@@ -43,7 +41,6 @@ class TestComputeFilter(FilterTestCase):
 
 
 class TestRamFilter(FilterTestCase):
-
     filter_name = 'RamFilter'
 
     def test_free_ram_without_overcommit(self):
@@ -53,15 +50,16 @@ class TestRamFilter(FilterTestCase):
 
     def test_ram_allocation_ratio_of_the_node(self):
         # 1024 MiB * 1.5 may be claimed: 1536 - 1100 leaves 436 MiB.
-        self.add_host('overcommit', memory_mb=1024, memory_mb_used=1100,
-                      ram_ratio=1.5)
-        self.assertEqual(['overcommit'],
-                         self.passing(flavor={'memory_mb': 436}))
+        self.add_host(
+            'overcommit', memory_mb=1024, memory_mb_used=1100, ram_ratio=1.5
+        )
+        self.assertEqual(
+            ['overcommit'], self.passing(flavor={'memory_mb': 436})
+        )
         self.assertEqual([], self.passing(flavor={'memory_mb': 437}))
 
 
 class TestCoreFilter(FilterTestCase):
-
     filter_name = 'CoreFilter'
 
     def test_vcpus_under_ratio(self):
@@ -69,20 +67,22 @@ class TestCoreFilter(FilterTestCase):
         self.add_host('room', vcpus=2, vcpus_used=1)
         self.add_host('overcommit', vcpus=2, vcpus_used=2, cpu_ratio=2.0)
         self.assertEqual(['overcommit', 'room'], self.passing())
-        self.assertEqual(['overcommit'],
-                         self.passing(flavor={'vcpus': 2}))
+        self.assertEqual(['overcommit'], self.passing(flavor={'vcpus': 2}))
 
 
 class TestDiskFilter(FilterTestCase):
-
     filter_name = 'DiskFilter'
 
     def test_root_ephemeral_and_swap_count(self):
         self.add_host('c1', local_gb=10, local_gb_used=7)
-        self.assertEqual(['c1'], self.passing(
-            flavor={'root_gb': 2, 'ephemeral_gb': 1, 'swap': 0}))
-        self.assertEqual([], self.passing(
-            flavor={'root_gb': 2, 'ephemeral_gb': 1, 'swap': 1}))
+        self.assertEqual(
+            ['c1'],
+            self.passing(flavor={'root_gb': 2, 'ephemeral_gb': 1, 'swap': 0}),
+        )
+        self.assertEqual(
+            [],
+            self.passing(flavor={'root_gb': 2, 'ephemeral_gb': 1, 'swap': 1}),
+        )
 
     def test_disk_ratio(self):
         self.add_host('c1', local_gb=10, local_gb_used=10, disk_ratio=2.0)
@@ -91,7 +91,6 @@ class TestDiskFilter(FilterTestCase):
 
 
 class TestAvailabilityZoneFilter(FilterTestCase):
-
     filter_name = 'AvailabilityZoneFilter'
 
     def setUp(self):
@@ -109,16 +108,26 @@ class TestAvailabilityZoneFilter(FilterTestCase):
 
 
 class TestFilterRegistry(base.SchedulerTestCase):
-
     def test_default_filters_load_in_order(self):
         loaded = filters.load_filters(
-            self.conf.conf.filter_scheduler.enabled_filters)
-        self.assertEqual(['AvailabilityZoneFilter', 'ComputeFilter',
-                          'RamFilter', 'CoreFilter', 'DiskFilter'],
-                         [type(f).__name__ for f in loaded])
+            self.conf.conf.filter_scheduler.enabled_filters
+        )
+        self.assertEqual(
+            [
+                'AvailabilityZoneFilter',
+                'ComputeFilter',
+                'RamFilter',
+                'CoreFilter',
+                'DiskFilter',
+            ],
+            [type(f).__name__ for f in loaded],
+        )
 
     def test_unknown_name_fails_naming_it(self):
-        exc = self.assertRaises(filters.FilterNotFound, filters.load_filters,
-                                ['ComputeFilter', 'RamFliter'])
+        exc = self.assertRaises(
+            filters.FilterNotFound,
+            filters.load_filters,
+            ['ComputeFilter', 'RamFliter'],
+        )
         self.assertIn('RamFliter', str(exc))
         self.assertIn('RamFilter', str(exc))  # the known ones are listed

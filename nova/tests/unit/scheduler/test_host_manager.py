@@ -8,33 +8,47 @@ ONE = ResourceRequest(vcpus=1, memory_mb=512, disk_mb=1024)
 
 
 class TestHostStates(base.SchedulerTestCase):
-
     def setUp(self):
         super().setUp()
         self.manager = host_manager.HostManager()
 
     def states(self):
-        return {state.nodename: state
-                for state in self.manager.get_all_host_states(self.context)}
+        return {
+            state.nodename: state
+            for state in self.manager.get_all_host_states(self.context)
+        }
 
     def test_capacity_and_usage_from_the_node_row(self):
-        node_id = self.add_host('c1', vcpus=8, vcpus_used=3, memory_mb=4096,
-                                memory_mb_used=1024, local_gb=40,
-                                local_gb_used=10, ram_ratio=1.5, zone='az1')
+        node_id = self.add_host(
+            'c1',
+            vcpus=8,
+            vcpus_used=3,
+            memory_mb=4096,
+            memory_mb_used=1024,
+            local_gb=40,
+            local_gb_used=10,
+            ram_ratio=1.5,
+            zone='az1',
+        )
         state = self.states()['c1']
-        self.assertEqual(('c1', 'c1', node_id),
-                         (state.host, state.nodename, state.compute_node_id))
+        self.assertEqual(
+            ('c1', 'c1', node_id),
+            (state.host, state.nodename, state.compute_node_id),
+        )
         self.assertEqual((8, 3), (state.vcpus_total, state.vcpus_used))
-        self.assertEqual((4096, 3072),
-                         (state.total_usable_ram_mb, state.free_ram_mb))
-        self.assertEqual((40, 30 * 1024),
-                         (state.total_usable_disk_gb, state.free_disk_mb))
+        self.assertEqual(
+            (4096, 3072), (state.total_usable_ram_mb, state.free_ram_mb)
+        )
+        self.assertEqual(
+            (40, 30 * 1024), (state.total_usable_disk_gb, state.free_disk_mb)
+        )
         self.assertEqual(1.5, state.ram_allocation_ratio)
         self.assertEqual('az1', state.availability_zone)
         self.assertEqual('nova-compute', state.service['binary'])
-        self.assertEqual({'host': 'c1', 'nodename': 'c1',
-                          'compute_node_id': node_id},
-                         state.to_destination())
+        self.assertEqual(
+            {'host': 'c1', 'nodename': 'c1', 'compute_node_id': node_id},
+            state.to_destination(),
+        )
 
     def test_zero_ratio_means_the_configured_default(self):
         self.flags(cpu_allocation_ratio=4.0)
@@ -56,9 +70,15 @@ class TestHostStates(base.SchedulerTestCase):
         self.add_host('c1')
         state = self.states()['c1']
         state.consume_from_request(ONE)
-        self.assertEqual((1, 4096 - 512, 39 * 1024, 1),
-                         (state.vcpus_used, state.free_ram_mb,
-                          state.free_disk_mb, state.num_instances))
+        self.assertEqual(
+            (1, 4096 - 512, 39 * 1024, 1),
+            (
+                state.vcpus_used,
+                state.free_ram_mb,
+                state.free_disk_mb,
+                state.num_instances,
+            ),
+        )
 
 
 class TestPendingSelections(base.SchedulerTestCase):

@@ -10,8 +10,12 @@ _networks_list = {
         'type': 'object',
         'properties': {
             'fixed_ip': types.ip_address,
-            'port': {'oneOf': [{'type': 'string', 'format': 'uuid'},
-                               {'type': 'null'}]},
+            'port': {
+                'oneOf': [
+                    {'type': 'string', 'format': 'uuid'},
+                    {'type': 'null'},
+                ]
+            },
             'uuid': {'type': 'string'},
         },
         'additionalProperties': False,
@@ -29,8 +33,7 @@ _server_create = {
         'adminPass': types.admin_password,
         'metadata': types.metadata,
         'networks': _networks_list,
-        'OS-DCF:diskConfig': {'type': 'string',
-                              'enum': ['AUTO', 'MANUAL']},
+        'OS-DCF:diskConfig': {'type': 'string', 'enum': ['AUTO', 'MANUAL']},
         'accessIPv4': types.accessIPv4,
         'accessIPv6': types.accessIPv6,
         'personality': {
@@ -56,13 +59,21 @@ _server_create = {
             'type': 'array',
             'items': {
                 'type': 'object',
-                'properties': {'name': {'type': 'string', 'minLength': 1,
-                                        'maxLength': 255}},
+                'properties': {
+                    'name': {
+                        'type': 'string',
+                        'minLength': 1,
+                        'maxLength': 255,
+                    }
+                },
                 'additionalProperties': False,
             },
         },
-        'user_data': {'type': 'string', 'format': 'base64',
-                      'maxLength': 65535},
+        'user_data': {
+            'type': 'string',
+            'format': 'base64',
+            'maxLength': 65535,
+        },
     },
     'required': ['name', 'flavorRef'],
     'additionalProperties': False,
@@ -82,21 +93,21 @@ create = {
 }
 
 create_v219 = copy.deepcopy(create)
-create_v219['properties']['server']['properties']['description'] = \
+create_v219['properties']['server']['properties']['description'] = (
     types.description
+)
 
 create_v237 = copy.deepcopy(create_v219)
 create_v237['properties']['server']['properties']['networks'] = {
-    'oneOf': [_networks_list,
-              {'type': 'string', 'enum': ['none', 'auto']}]}
+    'oneOf': [_networks_list, {'type': 'string', 'enum': ['none', 'auto']}]
+}
 create_v237['properties']['server']['required'].append('networks')
 
 _server_update = {
     'type': 'object',
     'properties': {
         'name': types.name,
-        'OS-DCF:diskConfig': {'type': 'string',
-                              'enum': ['AUTO', 'MANUAL']},
+        'OS-DCF:diskConfig': {'type': 'string', 'enum': ['AUTO', 'MANUAL']},
         'accessIPv4': types.accessIPv4,
         'accessIPv6': types.accessIPv6,
     },
@@ -111,5 +122,6 @@ update = {
 }
 
 update_v219 = copy.deepcopy(update)
-update_v219['properties']['server']['properties']['description'] = \
+update_v219['properties']['server']['properties']['description'] = (
     types.description
+)

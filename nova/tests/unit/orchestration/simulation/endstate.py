@@ -65,8 +65,11 @@ def _check_outcome(world, row, tasks, by_task):
     state = row['state']
     steps = world.flow.steps
     if state == states.SUCCESS:
-        bad = {n: t['state'] for n, t in tasks.items()
-               if t['state'] != states.SUCCESS}
+        bad = {
+            n: t['state']
+            for n, t in tasks.items()
+            if t['state'] != states.SUCCESS
+        }
         if bad:
             world.violate('I1', 'SUCCESS but steps are %s' % bad)
         for name in steps:
@@ -92,8 +95,7 @@ def _check_outcome(world, row, tasks, by_task):
             entries = by_task[name]
             i = _last(entries, 'exec')
             if i is not None and not any(
-                e.kind == 'revert-end' and e.detail == OK
-                for e in entries[i:]
+                e.kind == 'revert-end' and e.detail == OK for e in entries[i:]
             ):
                 world.violate(
                     'I1',
@@ -129,15 +131,17 @@ def _check_revert_order(world):
                 continue
             ends = [
                 x.detail
-                for x in ledger[theirs + 1:k]
+                for x in ledger[theirs + 1 : k]
                 if x.task == s and x.kind == 'revert-end'
             ]
             if FAIL in ends:
                 why = 'the revert of its successor %s failed' % s
             elif OK not in ends:
-                why = 'its successor %s (executed by %s, ledger #%d) was ' \
-                      'not reverted yet' % (s, ledger[theirs].actor,
-                                            ledger[theirs].seq)
+                why = (
+                    'its successor %s (executed by %s, ledger #%d) was '
+                    'not reverted yet'
+                    % (s, ledger[theirs].actor, ledger[theirs].seq)
+                )
             else:
                 continue
             if (e.task, s) not in seen:
@@ -193,12 +197,19 @@ def _check_adoptions(world, row):
             'I4',
             '%s claimed the workflow for the %d-th adoption (max_adoptions '
             '%d) but it ended %s with failure %s'
-            % (poison.actor, poison.data[1], limit, row['state'],
-               row['failure']),
+            % (
+                poison.actor,
+                poison.data[1],
+                limit,
+                row['state'],
+                row['failure'],
+            ),
         )
     ran = [
-        e for e in world.ledger
-        if e.seq > poison.seq and e.actor == poison.actor
+        e
+        for e in world.ledger
+        if e.seq > poison.seq
+        and e.actor == poison.actor
         and e.kind in ('exec', 'revert')
     ]
     if ran:
@@ -246,8 +257,8 @@ def _check_revert_reasons(world, row):
             once(
                 ('lost', e.task),
                 'revert of %s by %s sees flow_failures %s; the first '
-                'revert saw %s' % (e.task, e.actor, sorted(reasons),
-                                   sorted(first)),
+                'revert saw %s'
+                % (e.task, e.actor, sorted(reasons), sorted(first)),
             )
     if row['state'] in (states.REVERTED, states.FAILED):
         if not row['failure']:
@@ -277,8 +288,8 @@ def _check_at_least_once(world, row, by_task, poisoned):
                         'I9',
                         '%s is not idempotent but %s executed it again '
                         '(ledger #%d) after %s did (#%d) with no revert in '
-                        'between' % (name, e.actor, e.seq, executed.actor,
-                                     executed.seq),
+                        'between'
+                        % (name, e.actor, e.seq, executed.actor, executed.seq),
                     )
                     break
                 executed = e

@@ -130,18 +130,27 @@ class Report:
         elapsed = time.monotonic() - self.started
         lines = [
             'explored %d schedules (%d exhaustive, %d random) in %.1f s: %s'
-            % (self.schedules, self.exhaustive, self.random, elapsed,
-               ', '.join('%s %d' % kv for kv in sorted(self.by_flow.items())))
+            % (
+                self.schedules,
+                self.exhaustive,
+                self.random,
+                elapsed,
+                ', '.join('%s %d' % kv for kv in sorted(self.by_flow.items())),
+            )
         ]
         if self.truncated:
-            lines.append('budget cut the exhaustive search of: %s'
-                         % ', '.join(self.truncated))
+            lines.append(
+                'budget cut the exhaustive search of: %s'
+                % ', '.join(self.truncated)
+            )
         known, new = self.split()
         for key in new + sorted(known, key=known.get):
             v, outcome = self.examples[key]
             tag = 'KNOWN %s' % known[key] if key in known else 'NEW'
-            lines.append('%s %s in %s (%d schedules), e.g.:' % (
-                tag, v.invariant, outcome.flow.name, self.counts[key]))
+            lines.append(
+                '%s %s in %s (%d schedules), e.g.:'
+                % (tag, v.invariant, outcome.flow.name, self.counts[key])
+            )
             lines.append('  ' + str(v))
             lines.append('  replay: %s' % replay_hint(outcome))
             if verbose:
@@ -152,13 +161,14 @@ class Report:
 def replay_hint(outcome):
     text = "--replay '%s'" % outcome.schedule
     if outcome.seed is not None:
-        text += "  (or --replay-seed %s:%d)" % (outcome.flow.name,
-                                                outcome.seed)
+        text += "  (or --replay-seed %s:%d)" % (
+            outcome.flow.name,
+            outcome.seed,
+        )
     return text
 
 
-def exhaustive(flow, depth, report, deadline=None, limit=None,
-               shallowest=0):
+def exhaustive(flow, depth, report, deadline=None, limit=None, shallowest=0):
     """Every schedule of up to ``depth`` actions (breadth first); those of
     fewer than ``shallowest`` actions are run (to branch from) but not
     reported again."""
@@ -168,12 +178,14 @@ def exhaustive(flow, depth, report, deadline=None, limit=None,
         if (deadline is not None and time.monotonic() > deadline) or (
             limit is not None and done >= limit
         ):
-            report.truncated.append('%s (depth %d, %d left)' % (
-                flow.name, depth, len(queue)))
+            report.truncated.append(
+                '%s (depth %d, %d left)' % (flow.name, depth, len(queue))
+            )
             return done
         schedule = queue.popleft()
         outcome = scenario.Scenario(
-            flow, schedule, branching=len(schedule) < depth).run()
+            flow, schedule, branching=len(schedule) < depth
+        ).run()
         if len(schedule) >= shallowest:
             report.add(outcome, 'exhaustive')
         done += 1
@@ -200,8 +212,15 @@ def randomized(flow, seed, report, count=None, deadline=None, max_faults=3):
     return i
 
 
-def explore(flow_names, budget_seconds, seed, depth=2, max_faults=3,
-            report=None, out=None):
+def explore(
+    flow_names,
+    budget_seconds,
+    seed,
+    depth=2,
+    max_faults=3,
+    report=None,
+    out=None,
+):
     """The long exploration: every flow exhaustively to depth 1, then to
     ``depth`` within about 40% of the budget (an equal share per flow),
     then random runs round-robin until the budget is spent."""
@@ -221,14 +240,17 @@ def explore(flow_names, budget_seconds, seed, depth=2, max_faults=3,
     while time.monotonic() < end:
         for spec in specs:
             for _ in range(20):
-                outcome = run_seed(spec, seed * 1000000 + counters[spec.name],
-                                   max_faults)
+                outcome = run_seed(
+                    spec, seed * 1000000 + counters[spec.name], max_faults
+                )
                 counters[spec.name] += 1
                 report.add(outcome, 'random')
         if out is not None and time.monotonic() - last_note > 30:
             last_note = time.monotonic()
-            out('... %d schedules, %.0f s left' % (
-                report.schedules, end - last_note))
+            out(
+                '... %d schedules, %.0f s left'
+                % (report.schedules, end - last_note)
+            )
     return report
 
 
@@ -239,28 +261,54 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='explore-workflows',
         description='Explore interleavings of the workflow engine in a '
-                    'deterministic simulation and check its invariants '
-                    '(doc/source/orchestration/simulation.rst).')
-    parser.add_argument('--flows', default=','.join(flows.FLOWS),
-                        help='comma-separated flows (default: all: %s)'
-                        % ', '.join(flows.FLOWS))
+        'deterministic simulation and check its invariants '
+        '(doc/source/orchestration/simulation.rst).',
+    )
+    parser.add_argument(
+        '--flows',
+        default=','.join(flows.FLOWS),
+        help='comma-separated flows (default: all: %s)'
+        % ', '.join(flows.FLOWS),
+    )
     parser.add_argument('--budget-seconds', type=float, default=60.0)
-    parser.add_argument('--seed', type=int, default=None,
-                        help='seed of the random runs (default: from the '
-                             'time, printed)')
-    parser.add_argument('--depth', type=int, default=2,
-                        help='actions per exhaustive schedule (default 2)')
-    parser.add_argument('--max-faults', type=int, default=3,
-                        help='most actions per random run (default 3)')
-    parser.add_argument('--replay', metavar='SCHEDULE',
-                        help="run one schedule, e.g. 'linear@7:crash,15:"
-                             "adopt', and print its trace")
-    parser.add_argument('--replay-seed', metavar='FLOW:SEED',
-                        help='run one random run again and print its trace')
-    parser.add_argument('--strict', action='store_true',
-                        help='fail on known findings too')
-    parser.add_argument('-v', '--verbose', action='store_true',
-                        help='print the trace of each example')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=None,
+        help='seed of the random runs (default: from the time, printed)',
+    )
+    parser.add_argument(
+        '--depth',
+        type=int,
+        default=2,
+        help='actions per exhaustive schedule (default 2)',
+    )
+    parser.add_argument(
+        '--max-faults',
+        type=int,
+        default=3,
+        help='most actions per random run (default 3)',
+    )
+    parser.add_argument(
+        '--replay',
+        metavar='SCHEDULE',
+        help="run one schedule, e.g. 'linear@7:crash,15:"
+        "adopt', and print its trace",
+    )
+    parser.add_argument(
+        '--replay-seed',
+        metavar='FLOW:SEED',
+        help='run one random run again and print its trace',
+    )
+    parser.add_argument(
+        '--strict', action='store_true', help='fail on known findings too'
+    )
+    parser.add_argument(
+        '-v',
+        '--verbose',
+        action='store_true',
+        help='print the trace of each example',
+    )
     args = parser.parse_args(argv)
     if args.replay or args.replay_seed:
         if args.replay:
@@ -272,20 +320,32 @@ def main(argv=None):
         for v in outcome.violations:
             finding = findings.match(outcome, v)
             if finding is not None:
-                print('%s is known: %s %s' % (v.invariant, finding.id,
-                                              finding.summary))
+                print(
+                    '%s is known: %s %s'
+                    % (v.invariant, finding.id, finding.summary)
+                )
         return 1 if outcome.violations else 0
     seed = args.seed if args.seed is not None else int(time.time()) % 100000
     names = [n for n in args.flows.split(',') if n]
     unknown = sorted(set(names) - set(flows.FLOWS))
     if unknown:
-        parser.error('unknown flows %s (known: %s)' % (
-            ', '.join(unknown), ', '.join(flows.FLOWS)))
-    print('exploring %s for %.0f s, seed %d' % (
-        ', '.join(names), args.budget_seconds, seed))
+        parser.error(
+            'unknown flows %s (known: %s)'
+            % (', '.join(unknown), ', '.join(flows.FLOWS))
+        )
+    print(
+        'exploring %s for %.0f s, seed %d'
+        % (', '.join(names), args.budget_seconds, seed)
+    )
     sys.stdout.flush()
-    report = explore(names, args.budget_seconds, seed, args.depth,
-                     args.max_faults, out=lambda s: print(s, flush=True))
+    report = explore(
+        names,
+        args.budget_seconds,
+        seed,
+        args.depth,
+        args.max_faults,
+        out=lambda s: print(s, flush=True),
+    )
     print(report.summary(verbose=args.verbose))
     print('seed %d' % seed)
     known, new = report.split()

@@ -56,9 +56,18 @@ class Step:
     :param provides: the symbol the result is stored under.
     """
 
-    def __init__(self, name, idempotent=False, fails=False, fail_when=None,
-                 revert_fails=False, pending=False, timeout=None,
-                 requires=(), provides=None):
+    def __init__(
+        self,
+        name,
+        idempotent=False,
+        fails=False,
+        fail_when=None,
+        revert_fails=False,
+        pending=False,
+        timeout=None,
+        requires=(),
+        provides=None,
+    ):
         self.name = name
         self.idempotent = idempotent
         self.fails = fails
@@ -89,17 +98,20 @@ class SimTask(orc.Task):
     def execute(self, workflow_id, workflow_generation, **inputs):
         world = _worlds[-1]
         step = self.step
-        world.task_start('exec', self.name, workflow_generation,
-                         timeout=step.timeout)
+        world.task_start(
+            'exec', self.name, workflow_generation, timeout=step.timeout
+        )
         symbol, value = step.fail_when or (None, None)
         if step.fails or (symbol is not None and inputs.get(symbol) == value):
             world.task_end('exec', self.name, workflow_generation, 'fail')
             raise StepFailed('%s failed (simulated)' % self.name)
         if step.pending:
-            token = world.issue_token(self.name, workflow_generation,
-                                      step.timeout)
-            world.task_end('exec', self.name, workflow_generation,
-                           'pending:' + token)
+            token = world.issue_token(
+                self.name, workflow_generation, step.timeout
+            )
+            world.task_end(
+                'exec', self.name, workflow_generation, 'pending:' + token
+            )
             return orc.Pending(token)
         world.task_end('exec', self.name, workflow_generation, 'ok')
         return {'by': self.name}
@@ -168,20 +180,24 @@ def _order(item, succ):
     groups = [_order(child, succ) for child in item.items]
     pairs = []
     if item.kind == 'linear':
-        pairs = [(i, j) for i in range(len(groups))
-                 for j in range(i + 1, len(groups))]
+        pairs = [
+            (i, j)
+            for i in range(len(groups))
+            for j in range(i + 1, len(groups))
+        ]
     elif item.kind == 'graph':
         provides = [{s.provides for s in _steps_of(c)} for c in item.items]
-        requires = [{r for s in _steps_of(c) for r in s.requires}
-                    for c in item.items]
+        requires = [
+            {r for s in _steps_of(c) for r in s.requires} for c in item.items
+        ]
         names = [getattr(c, 'name', None) for c in item.items]
         links = set(item.links)
         pairs = [
             (i, j)
             for i in range(len(groups))
             for j in range(len(groups))
-            if i != j and (provides[i] & requires[j]
-                           or (names[i], names[j]) in links)
+            if i != j
+            and (provides[i] & requires[j] or (names[i], names[j]) in links)
         ]
     for i, j in pairs:
         for a in groups[i]:
@@ -240,86 +256,175 @@ def _for_each(values):
 FLOWS = {
     f.name: f
     for f in (
-        FlowSpec('linear', linear(
-            'linear', Step('alpha'), Step('beta', idempotent=True),
-            Step('gamma')),
-            doc='three steps, the middle one idempotent'),
-        FlowSpec('failing', linear(
-            'failing', Step('alpha'), Step('beta', idempotent=True),
-            Step('gamma', fails=True)),
-            doc='the last step fails: reverted backwards'),
-        FlowSpec('revert_fails', linear(
-            'revert_fails', Step('alpha'), Step('beta', revert_fails=True),
-            Step('gamma', fails=True)),
-            doc='the last step fails and the revert of beta fails: FAILED'),
-        FlowSpec('unordered', linear(
-            'unordered', Step('alpha', idempotent=True),
-            unordered('u', Step('beta', idempotent=True), Step('gamma'),
-                      Step('delta', idempotent=True)),
-            Step('omega', fails=True)),
-            doc='three parallel steps between two; the last one fails'),
-        FlowSpec('graph', graph(
-            'graph', Step('alpha', provides='x'),
-            Step('beta', requires=('x',), provides='y', idempotent=True),
-            Step('gamma', requires=('x',), provides='z'),
-            Step('delta', requires=('y', 'z'), fails=True)),
-            doc='a diamond ordered by data; its sink fails'),
-        FlowSpec('graph_revert_fails', graph(
-            'graph_revert_fails', Step('alpha', provides='x'),
-            Step('beta', requires=('x',), provides='y', revert_fails=True),
-            Step('gamma', requires=('x',), provides='z', idempotent=True),
-            Step('delta', requires=('y', 'z'), fails=True)),
+        FlowSpec(
+            'linear',
+            linear(
+                'linear',
+                Step('alpha'),
+                Step('beta', idempotent=True),
+                Step('gamma'),
+            ),
+            doc='three steps, the middle one idempotent',
+        ),
+        FlowSpec(
+            'failing',
+            linear(
+                'failing',
+                Step('alpha'),
+                Step('beta', idempotent=True),
+                Step('gamma', fails=True),
+            ),
+            doc='the last step fails: reverted backwards',
+        ),
+        FlowSpec(
+            'revert_fails',
+            linear(
+                'revert_fails',
+                Step('alpha'),
+                Step('beta', revert_fails=True),
+                Step('gamma', fails=True),
+            ),
+            doc='the last step fails and the revert of beta fails: FAILED',
+        ),
+        FlowSpec(
+            'unordered',
+            linear(
+                'unordered',
+                Step('alpha', idempotent=True),
+                unordered(
+                    'u',
+                    Step('beta', idempotent=True),
+                    Step('gamma'),
+                    Step('delta', idempotent=True),
+                ),
+                Step('omega', fails=True),
+            ),
+            doc='three parallel steps between two; the last one fails',
+        ),
+        FlowSpec(
+            'graph',
+            graph(
+                'graph',
+                Step('alpha', provides='x'),
+                Step('beta', requires=('x',), provides='y', idempotent=True),
+                Step('gamma', requires=('x',), provides='z'),
+                Step('delta', requires=('y', 'z'), fails=True),
+            ),
+            doc='a diamond ordered by data; its sink fails',
+        ),
+        FlowSpec(
+            'graph_revert_fails',
+            graph(
+                'graph_revert_fails',
+                Step('alpha', provides='x'),
+                Step('beta', requires=('x',), provides='y', revert_fails=True),
+                Step('gamma', requires=('x',), provides='z', idempotent=True),
+                Step('delta', requires=('y', 'z'), fails=True),
+            ),
             doc='the diamond again; one branch fails to revert, so its '
-                'predecessor must never be reverted'),
-        FlowSpec('retry', linear(
-            'retry', Step('prepare', idempotent=True),
-            linear('sub', Step('reserve', idempotent=True),
-                   Step('spawn', idempotent=True, fail_when=('attempt', 1)),
-                   retry=_times(2))),
-            doc='a Times(2) scope whose first attempt fails'),
-        FlowSpec('nested_retry', linear(
-            'nested_retry', Step('prepare'),
-            linear('outer',
-                   linear('inner',
-                          Step('place', idempotent=True,
-                               fail_when=('host', 'h1')),
-                          retry=_for_each(['h1', 'h2'])),
-                   Step('boot', fail_when=('attempt', 1)),
-                   retry=_times(2))),
-            doc='ForEach inside Times: both retry, then succeed'),
-        FlowSpec('pending', linear(
-            'pending', Step('reserve'),
-            Step('spawn', pending=True, provides='server'),
-            Step('activate', requires=('server',))),
-            doc='a Pending step with no timeout'),
-        FlowSpec('pending_timeout', linear(
-            'pending_timeout', Step('reserve', idempotent=True),
-            unordered('u', Step('spawn', pending=True, timeout=60,
-                                provides='server'),
-                      Step('network', idempotent=True)),
-            Step('activate', requires=('server',))),
-            doc='a Pending step with a timeout beside a parallel step'),
-        FlowSpec('pending_revert', linear(
-            'pending_revert', Step('reserve'),
-            unordered('u', Step('spawn', pending=True, timeout=60),
-                      Step('network', fails=True))),
-            doc='a Pending step reverted while it waits: its sibling '
-                'fails'),
-        FlowSpec('pending_retry', linear(
-            'pending_retry', Step('reserve', idempotent=True),
-            linear('sub', Step('spawn', pending=True, timeout=60,
-                               idempotent=True),
-                   retry=_times(2)),
-            Step('activate')),
+            'predecessor must never be reverted',
+        ),
+        FlowSpec(
+            'retry',
+            linear(
+                'retry',
+                Step('prepare', idempotent=True),
+                linear(
+                    'sub',
+                    Step('reserve', idempotent=True),
+                    Step('spawn', idempotent=True, fail_when=('attempt', 1)),
+                    retry=_times(2),
+                ),
+            ),
+            doc='a Times(2) scope whose first attempt fails',
+        ),
+        FlowSpec(
+            'nested_retry',
+            linear(
+                'nested_retry',
+                Step('prepare'),
+                linear(
+                    'outer',
+                    linear(
+                        'inner',
+                        Step(
+                            'place', idempotent=True, fail_when=('host', 'h1')
+                        ),
+                        retry=_for_each(['h1', 'h2']),
+                    ),
+                    Step('boot', fail_when=('attempt', 1)),
+                    retry=_times(2),
+                ),
+            ),
+            doc='ForEach inside Times: both retry, then succeed',
+        ),
+        FlowSpec(
+            'pending',
+            linear(
+                'pending',
+                Step('reserve'),
+                Step('spawn', pending=True, provides='server'),
+                Step('activate', requires=('server',)),
+            ),
+            doc='a Pending step with no timeout',
+        ),
+        FlowSpec(
+            'pending_timeout',
+            linear(
+                'pending_timeout',
+                Step('reserve', idempotent=True),
+                unordered(
+                    'u',
+                    Step('spawn', pending=True, timeout=60, provides='server'),
+                    Step('network', idempotent=True),
+                ),
+                Step('activate', requires=('server',)),
+            ),
+            doc='a Pending step with a timeout beside a parallel step',
+        ),
+        FlowSpec(
+            'pending_revert',
+            linear(
+                'pending_revert',
+                Step('reserve'),
+                unordered(
+                    'u',
+                    Step('spawn', pending=True, timeout=60),
+                    Step('network', fails=True),
+                ),
+            ),
+            doc='a Pending step reverted while it waits: its sibling fails',
+        ),
+        FlowSpec(
+            'pending_retry',
+            linear(
+                'pending_retry',
+                Step('reserve', idempotent=True),
+                linear(
+                    'sub',
+                    Step('spawn', pending=True, timeout=60, idempotent=True),
+                    retry=_times(2),
+                ),
+                Step('activate'),
+            ),
             doc='a Pending step in a Times(2) scope: a failed completion '
-                'runs it again under a new token'),
-        FlowSpec('timeout', linear(
-            'timeout', Step('alpha'),
-            Step('slow', idempotent=True, timeout=5), Step('gamma')),
-            doc='a step with a timeout (runs in the work pool)'),
-        FlowSpec('poison', linear(
-            'poison', Step('alpha', idempotent=True), Step('beta')),
+            'runs it again under a new token',
+        ),
+        FlowSpec(
+            'timeout',
+            linear(
+                'timeout',
+                Step('alpha'),
+                Step('slow', idempotent=True, timeout=5),
+                Step('gamma'),
+            ),
+            doc='a step with a timeout (runs in the work pool)',
+        ),
+        FlowSpec(
+            'poison',
+            linear('poison', Step('alpha', idempotent=True), Step('beta')),
             max_adoptions=1,
-            doc='max_adoptions 1: the second unclean takeover poisons it'),
+            doc='max_adoptions 1: the second unclean takeover poisons it',
+        ),
     )
 }

@@ -27,10 +27,13 @@ _LEASE_KEPT_BY_FREE = datetime.timedelta(seconds=30)
 PENDING_KEY = '__pending__'
 
 Violation = collections.namedtuple('Violation', 'invariant point message')
-Violation.__str__ = lambda v: '%s at point %d: %s' % (
-    v.invariant,
-    v.point,
-    v.message,
+Violation.__str__ = lambda v: (
+    '%s at point %d: %s'
+    % (
+        v.invariant,
+        v.point,
+        v.message,
+    )
 )
 
 #: Workflow row fields a refused completion must leave as they were.
@@ -92,9 +95,7 @@ def diff(before, after):
     for t0, t1 in zip(before[1], after[1], strict=False):
         for f in _TASK_FIELDS:
             if t0[f] != t1[f]:
-                out.append(
-                    '%s.%s %s -> %s' % (t0['name'], f, t0[f], t1[f])
-                )
+                out.append('%s.%s %s -> %s' % (t0['name'], f, t0[f], t1[f]))
     return '; '.join(out)
 
 
@@ -143,8 +144,7 @@ def check_stale_write(world, actor, method, before):
         )
 
 
-def check_completion(world, task, token, before, was_current, outcome,
-                     quiet):
+def check_completion(world, task, token, before, was_current, outcome, quiet):
     """I5, after one delivery of a completion.
 
     ``was_current``: the step waited for this token when it was delivered;
@@ -199,8 +199,11 @@ def check_quiescent(world, ended=None):
     if snap is None:
         return
     row, tasks = snap
-    after = ' after %s ended (%s)' % (ended.name, ended.outcome) if ended \
+    after = (
+        ' after %s ended (%s)' % (ended.name, ended.outcome)
+        if ended
         else ' at rest'
+    )
     if row['state'] in states.WORKFLOW_TERMINAL:
         if row['owner'] is not None:
             world.violate(
@@ -256,13 +259,14 @@ def check_quiescent(world, ended=None):
                 'row has no lease: the timeout can never fire%s'
                 % (sorted(waiting), min(deadlines), after),
             )
-        elif lease > max(min(deadlines),
-                         world.clock.utcnow() + _LEASE_KEPT_BY_FREE):
+        elif lease > max(
+            min(deadlines), world.clock.utcnow() + _LEASE_KEPT_BY_FREE
+        ):
             world.violate(
                 'I3',
                 'the lease %s is later than the deadline %s of the waiting '
-                'step(s) %s%s' % (lease, min(deadlines), sorted(waiting),
-                                  after),
+                'step(s) %s%s'
+                % (lease, min(deadlines), sorted(waiting), after),
             )
         return
     if lease is not None:
@@ -282,6 +286,5 @@ def check_quiescent(world, ended=None):
                 'I3',
                 '%s waits, with no timeout and no lease, for completion %s '
                 'which will never come (%s)%s'
-                % (name, token, remote.status if remote else 'unknown',
-                   after),
+                % (name, token, remote.status if remote else 'unknown', after),
             )

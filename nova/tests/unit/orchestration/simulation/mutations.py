@@ -32,55 +32,72 @@ PERSISTENCE = 'nova/orchestration/persistence/'
 
 MUTATIONS = (
     Mutation(
-        'confirm-lease-once', ENGINE + '_journal.py',
-        '        while (policy.clock.monotonic() - self._lease_renewed',
-        '        if (policy.clock.monotonic() - self._lease_renewed',
-        'renew the lease again when the renewing write itself stalled '
-        '(I8)'),
+        'confirm-lease-once',
+        ENGINE + '_journal.py',
+        '        while (\n'
+        '            policy.clock.monotonic() - self._lease_renewed',
+        '        if (\n'
+        '            policy.clock.monotonic() - self._lease_renewed',
+        'renew the lease again when the renewing write itself stalled (I8)',
+    ),
     Mutation(
-        'hand-back-checks-abort', ENGINE + '_loop.py',
-        '                          check_abort=False)',
-        '                          check_abort=True)',
-        'a stopped engine hands back a workflow with an abort pending (I3)'),
+        'hand-back-checks-abort',
+        ENGINE + '_loop.py',
+        'release=True, release_until=EXPIRED_LEASE, check_abort=False',
+        'release=True, release_until=EXPIRED_LEASE, check_abort=True',
+        'a stopped engine hands back a workflow with an abort pending (I3)',
+    ),
     Mutation(
-        'finish-ignores-abort', ENGINE + '_loop.py',
+        'finish-ignores-abort',
+        ENGINE + '_loop.py',
         '        except AbortRequested:\n'
         '            # The abort landed before this last write',
         '        except ZeroDivisionError:\n'
         '            # The abort landed before this last write',
-        'defect 2: an abort during the last step is reverted (I3)'),
+        'defect 2: an abort during the last step is reverted (I3)',
+    ),
     Mutation(
-        'queued-step-starts-stale', ENGINE + '_scheduler.py',
+        'queued-step-starts-stale',
+        ENGINE + '_scheduler.py',
         '            if not self._may_start():',
         '            if False:',
         'a step queued past the lease does not start before a fenced '
-        'renewal (I8)'),
+        'renewal (I8)',
+    ),
     Mutation(
-        'revert-failure-forgotten-on-resume', ENGINE + '_reverter.py',
+        'revert-failure-forgotten-on-resume',
+        ENGINE + '_reverter.py',
         "                if s in pending or rows[s]['state'] == "
         "states.REVERT_FAILURE",
         '                if s in pending',
         'a successor whose revert failed blocks its predecessors after a '
-        'resume too (I2)'),
+        'resume too (I2)',
+    ),
     Mutation(
-        'load-overtaken', ENGINE + '_engine.py',
+        'load-overtaken',
+        ENGINE + '_engine.py',
         "        if row['generation'] != journal.generation:",
         '        if False:',
         'F12: an engine adopted again while it loaded does not act on the '
-        "new owner's rows (I8)"),
+        "new owner's rows (I8)",
+    ),
     Mutation(
-        'load-error-holds-row', ENGINE + '_engine.py',
+        'load-error-holds-row',
+        ENGINE + '_engine.py',
         "            self._give_up('could not be restored after its claim')",
         '            pass',
-        'defect 3: an error right after the claim frees the workflow (I3)'),
+        'defect 3: an error right after the claim frees the workflow (I3)',
+    ),
     Mutation(
-        'complete-claims-unfenced', ENGINE + '_engine.py',
-        "                               listeners, secrets, loaded=loaded)",
-        "                               listeners, secrets)",
-        'defect 1: a completion claims only at the generation it checked '
-        '(I5)'),
+        'complete-claims-unfenced',
+        ENGINE + '_engine.py',
+        '                secrets,\n                loaded=loaded,\n',
+        '                secrets,\n',
+        'defect 1: a completion claims only at the generation it checked (I5)',
+    ),
     Mutation(
-        'stale-free-unfenced', PERSISTENCE + 'memory.py',
+        'stale-free-unfenced',
+        PERSISTENCE + 'memory.py',
         "            if row['state'] in states.WORKFLOW_TERMINAL or (\n"
         "                generation is not None and row['generation'] != "
         "generation\n"
@@ -90,14 +107,17 @@ MUTATIONS = (
         "            if row['state'] in states.WORKFLOW_TERMINAL:\n"
         "                return False\n"
         "            lease = row['lease_expires_at']",
-        'defect 4: a stale engine\'s free is fenced (I8)'),
+        'defect 4: a stale engine\'s free is fenced (I8)',
+    ),
     Mutation(
-        'operator-free-claimable', PERSISTENCE + 'memory.py',
+        'operator-free-claimable',
+        PERSISTENCE + 'memory.py',
         "                row.update(owner=base.FREED_OWNER, "
         "lease_expires_at=lease)",
         "                row.update(lease_expires_at=lease)",
         'F11: nobody claims a workflow freed from a live owner before its '
-        'lease runs out (I8)'),
+        'lease runs out (I8)',
+    ),
 )
 BY_ID = {m.id: m for m in MUTATIONS}
 
@@ -119,8 +139,10 @@ def apply(tree, mutation):
     with open(path) as f:
         text = f.read()
     if text.count(mutation.old) != 1:
-        raise ValueError('%s: the snippet occurs %d times in %s' % (
-            mutation.id, text.count(mutation.old), mutation.path))
+        raise ValueError(
+            '%s: the snippet occurs %d times in %s'
+            % (mutation.id, text.count(mutation.old), mutation.path)
+        )
     with open(path, 'w') as f:
         f.write(text.replace(mutation.old, mutation.new))
 
@@ -130,16 +152,20 @@ def check(mutation, python=sys.executable):
     None runs the tree as it is (the control)."""
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix='mutant-') as tree:
-        shutil.copytree(os.path.join(root(), 'nova'),
-                        os.path.join(tree, 'nova'),
-                        ignore=shutil.ignore_patterns('__pycache__'))
+        shutil.copytree(
+            os.path.join(root(), 'nova'),
+            os.path.join(tree, 'nova'),
+            ignore=shutil.ignore_patterns('__pycache__'),
+        )
         if mutation is not None:
             apply(tree, mutation)
         proc = subprocess.run(
             [python, '-m', 'unittest', '-f', '-q', *TESTS],
-            cwd=tree, capture_output=True, text=True,
-            env=dict(os.environ, PYTHONPATH=tree,
-                     PYTHONDONTWRITEBYTECODE='1'))
+            cwd=tree,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=tree, PYTHONDONTWRITEBYTECODE='1'),
+        )
     caught = proc.returncode != 0
     return caught, time.monotonic() - start, proc.stderr[-3000:]
 
@@ -148,12 +174,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='python -m nova.tests.unit.orchestration.simulation.mutations',
         description='Take back each engine fix in a copy of the tree and '
-                    'check that the simulation CI runs catches it.')
-    parser.add_argument('ids', nargs='*', metavar='ID',
-                        help='mutations to run (default: all: %s)'
-                        % ', '.join(BY_ID))
-    parser.add_argument('-v', '--verbose', action='store_true',
-                        help='print what caught each mutation')
+        'check that the simulation CI runs catches it.',
+    )
+    parser.add_argument(
+        'ids',
+        nargs='*',
+        metavar='ID',
+        help='mutations to run (default: all: %s)' % ', '.join(BY_ID),
+    )
+    parser.add_argument(
+        '-v',
+        '--verbose',
+        action='store_true',
+        help='print what caught each mutation',
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.ids) - set(BY_ID))
     if unknown:
@@ -161,24 +195,37 @@ def main(argv=None):
     failed, seconds, output = check(None)
     if failed:
         print(output)
-        print('the simulation fails on the tree as it is (%.0f s): fix that '
-              'first' % seconds)
+        print(
+            'the simulation fails on the tree as it is (%.0f s): fix that '
+            'first' % seconds
+        )
         return 2
-    print('control: the tree as it is passes in %.0f s' % seconds,
-          flush=True)
+    print('control: the tree as it is passes in %.0f s' % seconds, flush=True)
     missed = []
     for mutation in [BY_ID[i] for i in args.ids] or MUTATIONS:
         caught, seconds, output = check(mutation)
-        print('%-7s %-36s %5.0f s  %s' % (
-            'caught' if caught else 'MISSED', mutation.id, seconds,
-            mutation.why), flush=True)
+        print(
+            '%-7s %-36s %5.0f s  %s'
+            % (
+                'caught' if caught else 'MISSED',
+                mutation.id,
+                seconds,
+                mutation.why,
+            ),
+            flush=True,
+        )
         if caught and args.verbose:
             print(output)
         if not caught:
             missed.append(mutation.id)
-    print('%d mutations, %d missed%s' % (
-        len(args.ids or MUTATIONS), len(missed),
-        ': ' + ', '.join(missed) if missed else ''))
+    print(
+        '%d mutations, %d missed%s'
+        % (
+            len(args.ids or MUTATIONS),
+            len(missed),
+            ': ' + ', '.join(missed) if missed else '',
+        )
+    )
     return 1 if missed else 0
 
 

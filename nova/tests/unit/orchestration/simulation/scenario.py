@@ -115,8 +115,9 @@ class Scenario:
             finally:
                 logging.disable(muted)
         snap = world.snapshot()
-        return Outcome(self.flow, world, snap[0]['state'] if snap else None,
-                       error)
+        return Outcome(
+            self.flow, world, snap[0]['state'] if snap else None, error
+        )
 
     # -- engines --------------------------------------------------------------
     def _options(self, actor):
@@ -152,19 +153,29 @@ class Scenario:
             outcome = 'ownership lost'
         except Exception as e:
             outcome = 'raised %s: %s' % (
-                type(e).__name__, str(e).splitlines()[0][:60])
+                type(e).__name__,
+                str(e).splitlines()[0][:60],
+            )
             if isinstance(e, world_mod.SimulationStuck):
-                world.violate('I3', '%s would wait for ever: %s'
-                              % (actor.name, e))
+                world.violate(
+                    'I3', '%s would wait for ever: %s' % (actor.name, e)
+                )
             elif not isinstance(e, sa_exc.OperationalError):
                 # The conductor frees a workflow whose engine raised
                 # anything else, which converges, but only by chance: the
                 # engine left its own contract (run() ends the workflow,
                 # waits, hands it back, or raises WorkflowFailed,
                 # OwnershipLost or a database error).
-                world.violate('I3', '%s escaped %s (%s): %s' % (
-                    type(e).__name__, actor.name, actor.what,
-                    str(e).splitlines()[0][:120]))
+                world.violate(
+                    'I3',
+                    '%s escaped %s (%s): %s'
+                    % (
+                        type(e).__name__,
+                        actor.name,
+                        actor.what,
+                        str(e).splitlines()[0][:120],
+                    ),
+                )
         finally:
             actor.running = False
             world.stack.pop()
@@ -240,11 +251,21 @@ class Scenario:
         mark = world.n
 
         def body(actor):
-            kwargs = {'failure': failure} if failure else {
-                'result': {'by': task, 'token': token}}
+            kwargs = (
+                {'failure': failure}
+                if failure
+                else {'result': {'by': task, 'token': token}}
+            )
             engine = orc.Engine.complete(
-                world.wid, task, token, world.backend, run=False,
-                owner=actor.name, **kwargs, **self._options(actor))
+                world.wid,
+                task,
+                token,
+                world.backend,
+                run=False,
+                owner=actor.name,
+                **kwargs,
+                **self._options(actor),
+            )
             if engine is None:
                 return 'refused'
             actor.engine = engine
@@ -252,8 +273,9 @@ class Scenario:
 
         outcome = self._engine('complete %s' % token, body)
         quiet = not any(n > mark for n in world.taken)
-        invariants.check_completion(world, task, token, before, current,
-                                    outcome, quiet)
+        invariants.check_completion(
+            world, task, token, before, current, outcome, quiet
+        )
 
     def _deliver(self, remote):
         world = self.world
@@ -265,7 +287,8 @@ class Scenario:
             return
         if action == world_mod.LATE:
             world.clock.advance(
-                remote.issued + remote.timeout + 1 - world.clock.now)
+                remote.issued + remote.timeout + 1 - world.clock.now
+            )
         failure = None
         if action == world_mod.FAIL:
             failure = flows.RemoteFailed('%s failed remotely' % remote.task)
@@ -332,13 +355,17 @@ class Scenario:
             # The newest token the rows no longer wait for, else a made-up
             # one.
             snap = world.snapshot()
-            old = [r for r in world.remote.values()
-                   if not invariants.token_is_current(snap, r.task, r.token)]
+            old = [
+                r
+                for r in world.remote.values()
+                if not invariants.token_is_current(snap, r.task, r.token)
+            ]
             if old:
                 self._complete(old[-1].task, old[-1].token)
             else:
-                task = next(s.name for s in self.flow.steps.values()
-                            if s.pending)
+                task = next(
+                    s.name for s in self.flow.steps.values() if s.pending
+                )
                 self._complete(task, '%s.stale' % task)
         else:
             raise AssertionError('unknown action %r' % action)

@@ -63,6 +63,7 @@ class ExploreFlows(testtools.TestCase):
 
 def _add_tests():
     for name in BUDGET:
+
         def test(self, name=name):
             self.explore(name)
 

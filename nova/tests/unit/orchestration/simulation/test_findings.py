@@ -22,7 +22,9 @@ class ReplayFindings(testtools.TestCase):
         # it names (else it tests nothing any more).
         self.assertEqual(
             scenario.parse_schedule(finding.schedule)[1],
-            outcome.taken, outcome.describe())
+            outcome.taken,
+            outcome.describe(),
+        )
         return outcome
 
     def assert_fixed(self, finding):
@@ -36,18 +38,24 @@ class ReplayFindings(testtools.TestCase):
         else:
             self.expectFailure(
                 '%s is not fixed yet: %s' % (finding.id, finding.summary),
-                self.assert_fixed, finding)
+                self.assert_fixed,
+                finding,
+            )
 
 
 def _add_tests():
     for finding in findings.FINDINGS:
+
         def test(self, finding_id=finding.id):
             self.check(finding_id)
 
         test.__name__ = 'test_%s' % finding.id
         test.__doc__ = '%s %s (%s): %s' % (
-            finding.id, finding.invariants, finding.schedule,
-            finding.summary)
+            finding.id,
+            finding.invariants,
+            finding.schedule,
+            finding.summary,
+        )
         setattr(ReplayFindings, test.__name__, test)
 
 
@@ -59,10 +67,8 @@ class HarnessCatchesDefect4(testtools.TestCase):
     free() (defect 4), under D4's schedule."""
 
     def test_unfenced_free_is_a_stale_write(self):
-        name, schedule = scenario.parse_schedule(
-            findings.BY_ID['D4'].schedule)
-        run = scenario.Scenario(flows.FLOWS[name],
-                                         schedule)
+        name, schedule = scenario.parse_schedule(findings.BY_ID['D4'].schedule)
+        run = scenario.Scenario(flows.FLOWS[name], schedule)
         inner = run.world.inner
 
         def unfenced_free(workflow_id, generation=None):
@@ -70,5 +76,6 @@ class HarnessCatchesDefect4(testtools.TestCase):
 
         inner.free = unfenced_free
         outcome = run.run()
-        self.assertIn('I8', [v.invariant for v in outcome.violations],
-                      outcome.describe())
+        self.assertIn(
+            'I8', [v.invariant for v in outcome.violations], outcome.describe()
+        )

@@ -37,8 +37,10 @@ class ScheduleTest(testtools.TestCase):
     def test_format_and_parse(self):
         text = scenario.format_schedule('linear', {15: 'adopt', 7: 'crash'})
         self.assertEqual('linear@7:crash,15:adopt', text)
-        self.assertEqual(('linear', {7: 'crash', 15: 'adopt'}),
-                         scenario.parse_schedule(text))
+        self.assertEqual(
+            ('linear', {7: 'crash', 15: 'adopt'}),
+            scenario.parse_schedule(text),
+        )
         self.assertEqual(('linear', {}), scenario.parse_schedule('linear@'))
 
     def test_inapplicable_action_is_ignored_and_traced(self):
@@ -58,8 +60,7 @@ class CleanRunTest(testtools.TestCase):
 
     def test_revert_order_follows_the_flow(self):
         spec = flows.FLOWS['graph']
-        self.assertEqual({'beta', 'gamma', 'delta'},
-                         spec.successors['alpha'])
+        self.assertEqual({'beta', 'gamma', 'delta'}, spec.successors['alpha'])
         self.assertEqual({'delta'}, spec.successors['gamma'])
         self.assertEqual(frozenset(), spec.successors['delta'])
         spec = flows.FLOWS['unordered']
@@ -77,15 +78,15 @@ class DeterminismTest(testtools.TestCase):
                 self.assertEqual(first.trace, replay.trace, first.schedule)
                 self.assertEqual(
                     [str(v) for v in first.violations],
-                    [str(v) for v in replay.violations])
+                    [str(v) for v in replay.violations],
+                )
 
     def test_exhaustive_depth_one_tries_every_action_at_every_point(self):
         spec = flows.FLOWS['linear']
         base = scenario.Scenario(spec, branching=True).run()
         report = explorer.Report()
         count = explorer.exhaustive(spec, 1, report)
-        self.assertEqual(1 + sum(len(opts) for _, opts in base.reached),
-                         count)
+        self.assertEqual(1 + sum(len(opts) for _, opts in base.reached), count)
         self.assertEqual(count, report.exhaustive)
         # Every write can crash before and after its commit.
         kinds = {kind for _, _, kind, _ in base.trace}
@@ -100,17 +101,23 @@ class ChecksTest(testtools.TestCase):
         self.world = world_mod.World(flows.FLOWS['linear'])
         steps = list(self.world.flow.steps)
         self.world.inner.create_workflow(
-            {'id': self.world.wid, 'name': 'linear',
-             'state': states.RUNNING},
-            [(n, i) for i, n in enumerate(steps)], owner='e1')
+            {'id': self.world.wid, 'name': 'linear', 'state': states.RUNNING},
+            [(n, i) for i, n in enumerate(steps)],
+            owner='e1',
+        )
         self.actor = self.world.new_actor('test')
         self.actor.generation = self.world.max_claim = 1
         self.world.stack.append(self.actor)
 
     def set_rows(self, workflow=None, **task_states):
         tasks = [{'name': n, 'state': s} for n, s in task_states.items()]
-        self.world.inner.save(self.world.wid, 1, tasks=tasks,
-                              workflow=workflow, check_abort=False)
+        self.world.inner.save(
+            self.world.wid,
+            1,
+            tasks=tasks,
+            workflow=workflow,
+            check_abort=False,
+        )
 
     def invariants(self):
         return [v.invariant for v in self.world.violations]
@@ -138,23 +145,31 @@ class ChecksTest(testtools.TestCase):
 
     def test_waiting_step_without_its_deadline(self):
         deadline = datetime.datetime(2030, 1, 1, 0, 1)
-        result = json.dumps({invariants.PENDING_KEY: 'tok',
-                             'deadline': deadline.isoformat()})
+        result = json.dumps(
+            {invariants.PENDING_KEY: 'tok', 'deadline': deadline.isoformat()}
+        )
         self.world.inner.save(
-            self.world.wid, 1, release=True, release_until=None,
-            tasks=[{'name': 'beta', 'state': states.RUNNING,
-                    'result': result}])
+            self.world.wid,
+            1,
+            release=True,
+            release_until=None,
+            tasks=[
+                {'name': 'beta', 'state': states.RUNNING, 'result': result}
+            ],
+        )
         invariants.check_quiescent(self.world)
         self.assertEqual(['I3'], self.invariants())
-        self.assertIn('timeout can never fire',
-                      self.world.violations[0].message)
+        self.assertIn(
+            'timeout can never fire', self.world.violations[0].message
+        )
 
     def test_stale_completion_that_changes_the_row(self):
         before = self.world.snapshot()
         self.world.clock.advance(world_mod.LEASE_SECONDS + 1)
         self.assertIsNotNone(self.world.inner.claim(self.world.wid, 'e9', 30))
-        invariants.check_completion(self.world, 'beta', 'tok', before,
-                                    False, 'refused', True)
+        invariants.check_completion(
+            self.world, 'beta', 'tok', before, False, 'refused', True
+        )
         self.assertEqual(['I5'], self.invariants())
 
     def run_ledger(self, *calls, final=states.SUCCESS, **rows):
@@ -164,8 +179,7 @@ class ChecksTest(testtools.TestCase):
                 self.world.task_start(kind, task, 1, detail)
             else:
                 self.world.task_end(kind.split('-')[0], task, 1, detail)
-        self.set_rows(workflow={'state': final, 'failure': '{"x": 1}'},
-                      **rows)
+        self.set_rows(workflow={'state': final, 'failure': '{"x": 1}'}, **rows)
         self.world.stack.pop()
         self.actor.running = False
         self.world.violations[:] = []  # only the end checks
@@ -174,42 +188,66 @@ class ChecksTest(testtools.TestCase):
 
     def test_success_with_a_step_undone(self):
         got = self.run_ledger(
-            ('exec', 'alpha', None), ('exec-end', 'alpha', 'ok'),
-            ('revert', 'alpha', ()), ('revert-end', 'alpha', 'ok'),
-            alpha=states.SUCCESS, beta=states.SUCCESS, gamma=states.SUCCESS)
+            ('exec', 'alpha', None),
+            ('exec-end', 'alpha', 'ok'),
+            ('revert', 'alpha', ()),
+            ('revert-end', 'alpha', 'ok'),
+            alpha=states.SUCCESS,
+            beta=states.SUCCESS,
+            gamma=states.SUCCESS,
+        )
         self.assertIn('I1', got)
 
     def test_revert_before_its_successor(self):
         got = self.run_ledger(
-            ('exec', 'alpha', None), ('exec-end', 'alpha', 'ok'),
-            ('exec', 'beta', None), ('exec-end', 'beta', 'ok'),
-            ('revert', 'alpha', ('X',)), ('revert-end', 'alpha', 'ok'),
-            ('revert', 'beta', ('X',)), ('revert-end', 'beta', 'ok'),
-            final=states.REVERTED, alpha=states.REVERTED,
-            beta=states.REVERTED)
+            ('exec', 'alpha', None),
+            ('exec-end', 'alpha', 'ok'),
+            ('exec', 'beta', None),
+            ('exec-end', 'beta', 'ok'),
+            ('revert', 'alpha', ('X',)),
+            ('revert-end', 'alpha', 'ok'),
+            ('revert', 'beta', ('X',)),
+            ('revert-end', 'beta', 'ok'),
+            final=states.REVERTED,
+            alpha=states.REVERTED,
+            beta=states.REVERTED,
+        )
         self.assertEqual(['I2'], got)
 
     def test_non_idempotent_step_executed_twice(self):
         got = self.run_ledger(
-            ('exec', 'alpha', None), ('exec', 'alpha', None),
-            ('exec-end', 'alpha', 'ok'), ('exec', 'beta', None),
-            ('exec', 'gamma', None), alpha=states.SUCCESS,
-            beta=states.SUCCESS, gamma=states.SUCCESS)
+            ('exec', 'alpha', None),
+            ('exec', 'alpha', None),
+            ('exec-end', 'alpha', 'ok'),
+            ('exec', 'beta', None),
+            ('exec', 'gamma', None),
+            alpha=states.SUCCESS,
+            beta=states.SUCCESS,
+            gamma=states.SUCCESS,
+        )
         self.assertEqual(['I9'], got)
 
     def test_revert_without_a_reason(self):
         self.set_rows(workflow={'state': states.REVERTING})
         got = self.run_ledger(
-            ('exec', 'alpha', None), ('exec-end', 'alpha', 'fail'),
-            ('revert', 'alpha', ()), ('revert-end', 'alpha', 'ok'),
-            final=states.REVERTED, alpha=states.REVERTED)
+            ('exec', 'alpha', None),
+            ('exec-end', 'alpha', 'fail'),
+            ('revert', 'alpha', ()),
+            ('revert-end', 'alpha', 'ok'),
+            final=states.REVERTED,
+            alpha=states.REVERTED,
+        )
         self.assertEqual(['I7'], got)
 
     def test_takeover_not_counted(self):
         self.world.log('claim', self.actor, (1, 0))
         self.world.log('claim', self.world.new_actor('other'), (2, 0))
         got = self.run_ledger(
-            ('exec', 'alpha', None), ('exec', 'beta', None),
-            ('exec', 'gamma', None), alpha=states.SUCCESS,
-            beta=states.SUCCESS, gamma=states.SUCCESS)
+            ('exec', 'alpha', None),
+            ('exec', 'beta', None),
+            ('exec', 'gamma', None),
+            alpha=states.SUCCESS,
+            beta=states.SUCCESS,
+            gamma=states.SUCCESS,
+        )
         self.assertEqual(['I4'], got)

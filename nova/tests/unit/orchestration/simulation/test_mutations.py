@@ -17,9 +17,12 @@ class MutationsApply(testtools.TestCase):
         for mutation in mutations.MUTATIONS:
             with open(os.path.join(mutations.root(), mutation.path)) as f:
                 text = f.read()
-            self.assertEqual(1, text.count(mutation.old),
-                             '%s: its snippet is not in %s exactly once'
-                             % (mutation.id, mutation.path))
+            self.assertEqual(
+                1,
+                text.count(mutation.old),
+                '%s: its snippet is not in %s exactly once'
+                % (mutation.id, mutation.path),
+            )
             self.assertNotEqual(mutation.old, mutation.new, mutation.id)
 
     def test_ids_are_unique(self):

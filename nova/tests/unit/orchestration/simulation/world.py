@@ -326,8 +326,11 @@ class World:
         )
 
     def violate(self, invariant, message, point=None):
-        self.violations.append(invariants.Violation(
-            invariant, self.n if point is None else point, message))
+        self.violations.append(
+            invariants.Violation(
+                invariant, self.n if point is None else point, message
+            )
+        )
 
     # -- the backend seam -----------------------------------------------------
     def backend_call(self, name, fn, args, kwargs):
