@@ -193,6 +193,7 @@ class Resource:
         method = getattr(self.controller, action)
         try:
             self._check_project_in_url(req, args.pop('project_id', None))
+            self._check_query_string(req)
             if req.method in ('POST', 'PUT'):
                 args['body'] = self._parse_body(req)
             result = method(req, **args)
@@ -223,6 +224,18 @@ class Resource:
                     "match Context's project_id '%s'"
                     % (project_id, context.project_id)
                 )
+            )
+
+    @staticmethod
+    def _check_query_string(req):
+        """A query string must decode as UTF-8: the controllers read it
+        through ``req.GET``, which would raise UnicodeDecodeError (a 500)
+        on the first byte that does not."""
+        try:
+            req.GET  # noqa: B018 (decoded and cached here)
+        except UnicodeDecodeError:
+            raise webob.exc.HTTPBadRequest(
+                explanation='The query string is not valid UTF-8.'
             )
 
     @staticmethod

@@ -99,8 +99,14 @@ class APIRouterV21:
     """WSGI app: route a /v2.1 request to its controller's Resource."""
 
     def __init__(self):
+        # No method override: it makes routes parse every POST body as a
+        # form looking for '_method' (a malformed multipart body raised a
+        # 500), and nova's API has none.
         self._router = routes.middleware.RoutesMiddleware(
-            self._dispatch, _build_mapper(), singleton=False
+            self._dispatch,
+            _build_mapper(),
+            singleton=False,
+            use_method_override=False,
         )
 
     @classmethod
