@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 import nova.conf
+from nova.db import crash_points
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ def configure(conf=CONF):
         )
         context_manager.append_on_engine_create(_tune_sqlite)
         context_manager.append_on_engine_create(_bound_idle_transactions)
+        context_manager.append_on_engine_create(
+            crash_points.install_from_environment
+        )
         _configured = True
 
 

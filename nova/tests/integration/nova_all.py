@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 import urllib.request
 
 import fixtures
@@ -71,14 +72,15 @@ class NovaAll(fixtures.Fixture):
         """The latest nova-all process started."""
         return self.processes[-1]
 
-    def start(self, wait=True):
+    def start(self, wait=True, env=None):
         """Start nova-all; return its process, once it serves the API
-        unless not ``wait`` (then see :meth:`wait_listening`)."""
+        unless not ``wait`` (then see :meth:`wait_listening`).
+        ``env`` adds environment variables."""
         offset = 0
         if os.path.exists(self.log_path):
             with open(self.log_path, errors='replace') as f:
                 offset = len(f.read())  # in characters, as log_text()
-        env = dict(os.environ, PYTHONUNBUFFERED='1')
+        env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
         env.pop('OS_TEST_TIMEOUT', None)
         proc = harness.ServiceProcess(
             'nova-all',
@@ -162,6 +164,27 @@ class NovaAll(fixtures.Fixture):
         try:
             conn.row_factory = sqlite3.Row
             return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def wait_quiet(self, quiet=0.3, timeout=30):
+        """Wait until nothing was committed to the database for
+        ``quiet`` seconds (SQLite's data_version moves on every commit
+        of another connection that changed something)."""
+        conn = sqlite3.connect(self.db_path, timeout=30)
+        try:
+            last = [conn.execute('PRAGMA data_version').fetchone()[0]]
+            since = [time.monotonic()]
+
+            def settled():
+                version = conn.execute('PRAGMA data_version').fetchone()[0]
+                if version != last[0]:
+                    last[0], since[0] = version, time.monotonic()
+                return time.monotonic() - since[0] >= quiet
+
+            harness.wait_until(
+                settled, timeout, interval=0.05, message='database quiet'
+            )
         finally:
             conn.close()
 
