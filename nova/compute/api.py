@@ -4,7 +4,8 @@ A create validates everything first, then writes the instance, its
 'create' action and its build_instance workflow row in ONE transaction,
 and only then casts to the conductor. The cast is a wake-up: if it is
 lost, a conductor's sweeper adopts the PENDING workflow. A delete does
-the same with delete_instance, after asking any build in flight to abort.
+the same with delete_instance, writing in its transaction the abort
+requests of any build in flight.
 
 Workflows are started through :class:`nova.conductor.api.ComputeTaskAPI`:
 this module knows which workflow a request needs and its inputs, never
@@ -101,7 +102,10 @@ class API:
             description,
             config_drive,
         )
-        self.compute_task_api.build_instances(context, workflow_ids)
+        # The password is in no row: the cast carries it to the conductor.
+        self.compute_task_api.build_instances(
+            context, workflow_ids, admin_password=admin_password
+        )
         return instances, reservation_id
 
     @db_api.context_manager.writer
@@ -332,19 +336,23 @@ class API:
     def delete(self, context, uuid):
         """Delete a server: abort its build if any, run delete_instance."""
         instance = self.get(context, uuid)
+        workflow_id = self._create_delete_rows(context, instance)
+        if workflow_id is not None:
+            self.compute_task_api.delete_instance(context, workflow_id)
+
+    @db_api.context_manager.writer
+    def _create_delete_rows(self, context, instance):
+        """Abort requests, task_state, action and delete workflow: one
+        txn, so a build is never aborted without a delete to finish the
+        server. None (nothing written) when a delete already runs."""
+        uuid = instance['uuid']
         running = self.compute_task_api.abort_for_delete(context, uuid)
         if running:
             # A delete is already running: deleting twice is a no-op.
             LOG.info(
                 'Instance %s: delete already in progress (%s)', uuid, running
             )
-            return
-        workflow_id = self._create_delete_rows(context, instance)
-        self.compute_task_api.delete_instance(context, workflow_id)
-
-    @db_api.context_manager.writer
-    def _create_delete_rows(self, context, instance):
-        uuid = instance['uuid']
+            return None
         instances_db.update(context, uuid, {'task_state': vm_states.DELETING})
         action_id = actions_db.action_start(context, uuid, 'delete')
         return self.compute_task_api.create_delete_workflow(

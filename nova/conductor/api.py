@@ -76,9 +76,9 @@ class ComputeTaskAPI:
         :param requested_networks: 'auto', 'none' or a list of
             ``{'uuid': ..., 'fixed_ip': ...}``.
         :param admin_password: marked secret, so never written to the
-            workflow row. nova.orchestration keeps no secret of a
-            created workflow, so no conductor receives it either: the
-            spawn step runs without it, as it did before this facade.
+            workflow row (nor kept: ``Engine.create`` keeps no secret).
+            Give it again to :meth:`build_instances`, which carries it in
+            memory to the conductor that runs the build.
         :returns: the workflow ids, in the order of ``actions``.
         """
         backend = workflows_db.get_backend()
@@ -115,12 +115,27 @@ class ComputeTaskAPI:
         return workflow_ids
 
     def build_instances(
-        self, context: nova_context.RequestContext, workflow_ids: list[str]
+        self,
+        context: nova_context.RequestContext,
+        workflow_ids: list[str],
+        admin_password: str | None = None,
     ) -> None:
-        """Wake a conductor for committed build_instance workflows."""
-        self.conductor_rpcapi.build_instances(context, workflow_ids)
+        """Wake a conductor for committed build_instance workflows.
+
+        :param admin_password: the request's admin password, which the
+            rows do not hold. It travels on the cast only, and the
+            conductor that claims a build on that cast gives it to the
+            engine as a secret, so the spawn step injects it. A conductor
+            that adopts the build otherwise (a lost cast, a resume after
+            a crash or a graceful stop) never had it: the server then
+            boots without it, as when no password is requested.
+        """
+        self.conductor_rpcapi.build_instances(
+            context, workflow_ids, admin_password=admin_password
+        )
 
     # -- delete ------------------------------------------------------------
+    @db_api.context_manager.writer
     def abort_for_delete(
         self, context: nova_context.RequestContext, instance_uuid: str
     ) -> str | None:
@@ -128,17 +143,24 @@ class ComputeTaskAPI:
 
         Each one reverts at its next step boundary; the delete_instance
         workflow then waits for that (its stop_build step), so nothing
-        is created after the delete.
+        is created after the delete. The requests are written in the
+        caller's transaction, which must also write the delete workflow
+        (:meth:`create_delete_workflow`): an aborted build whose delete
+        was never written would leave the server building with nothing
+        to finish it.
 
         :returns: the id of a delete_instance workflow already in flight
-            for the instance (the caller then starts none: deleting twice
-            is a no-op), else None.
+            for the instance (the caller then starts none and writes
+            nothing: deleting twice is a no-op), else None.
         """
-        backend = workflows_db.get_backend()
-        for row in workflows_db.active_workflows(instance_uuid):
+        rows = workflows_db.unfinished_workflows(
+            context, 'instance', instance_uuid
+        )
+        for row in rows:
             if row['name'] == delete_instance.NAME:
                 return row['id']
-            orc.request_abort(row['id'], backend)
+        for row in rows:
+            workflows_db.request_abort(context, row['id'])
         return None
 
     @db_api.context_manager.writer
@@ -149,6 +171,8 @@ class ComputeTaskAPI:
         action_id: int,
     ) -> str:
         """Write the delete_instance workflow of an instance; return its id.
+
+        Call it in the transaction of :meth:`abort_for_delete`.
 
         :param action_id: the instance's 'delete' action.
         """

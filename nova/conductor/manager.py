@@ -21,9 +21,9 @@ LOG = logging.getLogger(__name__)
 
 
 class ConductorManager:
-    """RPC endpoint of nova-conductor (API version 1.0)."""
+    """RPC endpoint of nova-conductor (see nova.conductor.rpcapi)."""
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, host=None):
         self.host = host or CONF.host
@@ -34,9 +34,16 @@ class ConductorManager:
     def owner(self):
         return self.runner.owner
 
-    def build_instances(self, context, workflow_ids):
+    def build_instances(self, context, workflow_ids, admin_password=None):
+        # The password is given to the engines as a secret: kept in
+        # memory, never written nor logged. Only the conductor that
+        # claims a build on this cast has it; one that adopts it later
+        # (a resume) runs it without, as the design allows.
+        secrets = (
+            {'admin_password': admin_password} if admin_password else None
+        )
         for workflow_id in workflow_ids:
-            self.runner.submit(workflow_id)
+            self.runner.submit(workflow_id, secrets=secrets)
 
     def delete_instance(self, context, workflow_id):
         self.runner.submit(workflow_id)

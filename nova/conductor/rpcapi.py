@@ -5,6 +5,7 @@ API version history:
 * 1.0 - build_instances(workflow_ids), delete_instance(workflow_id),
   resume_workflows(workflow_ids)
 * 1.1 - task_complete(workflow_id, task_name, token, result, failure)
+* 1.2 - build_instances(workflow_ids, admin_password)
 """
 
 import oslo_messaging as messaging
@@ -20,10 +21,11 @@ class ConductorAPI:
 
     The workflow rows are already committed when these are sent, so a
     lost cast delays the work (until a sweeper adopts it) but loses
-    nothing.
+    nothing. A secret input (the admin password of a build) is in no
+    row: it travels on the cast only, which oslo.messaging does not log.
     """
 
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     def __init__(self):
         target = messaging.Target(
@@ -31,9 +33,19 @@ class ConductorAPI:
         )
         self.client = rpc.get_client(target)
 
-    def build_instances(self, context, workflow_ids):
-        self.client.prepare().cast(
-            context, 'build_instances', workflow_ids=list(workflow_ids)
+    def build_instances(self, context, workflow_ids, admin_password=None):
+        """Wake a conductor for builds; ``admin_password`` (1.2) is given
+        to the engines it runs them with, as a secret."""
+        if not admin_password:
+            self.client.prepare().cast(
+                context, 'build_instances', workflow_ids=list(workflow_ids)
+            )
+            return
+        self.client.prepare(version='1.2').cast(
+            context,
+            'build_instances',
+            workflow_ids=list(workflow_ids),
+            admin_password=admin_password,
         )
 
     def delete_instance(self, context, workflow_id):

@@ -68,22 +68,27 @@ class WorkflowRunner:
     def backend(self):
         return workflows_db.get_backend()
 
-    def submit(self, workflow_id):
-        """Run ``workflow_id`` here unless it already runs here."""
+    def submit(self, workflow_id, secrets=None):
+        """Run ``workflow_id`` here unless it already runs here.
+
+        ``secrets`` (store values the rows do not hold, e.g. a build's
+        admin password) are given to the engine if this runner claims
+        the workflow; they stay in memory only.
+        """
         with self._lock:
             if self._stopping or workflow_id in self._active:
                 return False
             self._active.add(workflow_id)
-        self._pool.submit(self._run, workflow_id)
+        self._pool.submit(self._run, workflow_id, secrets)
         return True
 
     def active(self):
         with self._lock:
             return set(self._active)
 
-    def _run(self, workflow_id):
+    def _run(self, workflow_id, secrets=None):
         try:
-            self._run_workflow(workflow_id)
+            self._run_workflow(workflow_id, secrets=secrets)
         except Exception:
             LOG.exception(
                 'Workflow %s: unexpected error in the conductor', workflow_id
@@ -110,7 +115,7 @@ class WorkflowRunner:
                 listeners.append(recorder)
         return row, store, listeners
 
-    def _run_workflow(self, workflow_id):
+    def _run_workflow(self, workflow_id, secrets=None):
         loaded = self._load(workflow_id)
         if loaded is None:
             return
@@ -122,6 +127,7 @@ class WorkflowRunner:
                 owner=self.owner,
                 listeners=listeners,
                 policy=workflows_db.engine_policy(),
+                secrets=secrets,
             )
         except orc.OwnershipLost as exc:
             LOG.debug('Workflow %s not claimed: %s', workflow_id, exc)
@@ -234,6 +240,8 @@ class WorkflowRunner:
             LOG.info('Workflow %s ended %s: %s', workflow_id, exc.state, exc)
             if exc.state == orc.states.FAILED:
                 self._mark_target_error(row, store, exc)
+            else:
+                self._finish_unstarted_revert(engine, row, store, exc)
         except orc.OwnershipLost:
             LOG.warning(
                 'Workflow %s was adopted by another conductor; '
@@ -285,6 +293,33 @@ class WorkflowRunner:
         except exception.InstanceNotFound:
             return
         LOG.error('Instance %s: %s', uuid, message)
+
+    def _finish_unstarted_revert(self, engine, row, store, exc):
+        """Do for a workflow reverted before its sentinel ran what the
+        sentinel's revert does (nova.conductor.workflows.base).
+
+        The engine reverts only the steps that ran, and an abort
+        requested before the first step (a workflow nobody had claimed
+        yet) runs none: without this, an operator's abort of such a build
+        would leave its server BUILDING with nothing to drive it.
+        """
+        module = WORKFLOWS.get(row['name'])
+        if (
+            module is None
+            or row.get('target_type') != 'instance'
+            or not store.get('context')
+            or engine.task_state(base.MarkErrorOnRevert.name)
+            != orc.states.PENDING
+        ):
+            return
+        base.finish_revert(
+            base.request_context(store['context']),
+            row['target_id'],
+            store['action_id'],
+            module.ACTION,
+            row['id'],
+            exc.failures,
+        )
 
     # -- periodics -----------------------------------------------------------
     def heartbeat(self):

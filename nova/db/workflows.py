@@ -3,9 +3,18 @@
 One :class:`nova.orchestration.persistence.Backend` per process, over the
 same SQLAlchemy engine as the rest of nova, so that nova-api can write an
 instance and its workflow row in one transaction.
+
+Two operations also run in the caller's transaction, which the library
+offers only for ``Engine.create``: reading the unfinished workflows of an
+instance and requesting their abort, so that a DELETE commits its abort
+requests with its own delete workflow, or nothing (see
+:func:`request_abort`).
 """
 
+import datetime
 import threading
+
+import sqlalchemy as sa
 
 from nova import orchestration as orc
 import nova.conf
@@ -44,12 +53,92 @@ def engine_policy():
     )
 
 
-def active_workflows(target_id, name=None):
-    """Unfinished workflows of a target (e.g. an instance uuid)."""
-    rows = get_backend().list_workflows(target=target_id)
+#: The columns of nova.orchestration's ``workflows`` table that nova
+#: reads and writes in its own transactions. The table's schema is frozen
+#: per version (nova's migration 0002_workflows runs the library's DDL).
+_workflows = sa.table(
+    'workflows',
+    sa.column('id'),
+    sa.column('name'),
+    sa.column('state'),
+    sa.column('target_type'),
+    sa.column('target_id'),
+    sa.column('owner'),
+    sa.column('abort_requested'),
+    sa.column('lease_expires_at'),
+    sa.column('created_at'),
+)
+
+_UNFINISHED = sorted(
+    set(orc.states.WORKFLOW_STATES) - orc.states.WORKFLOW_TERMINAL
+)
+
+#: A lease long expired whatever the database's clock says (the lease the
+#: library gives a workflow released for immediate adoption).
+_EXPIRED_LEASE = datetime.datetime(2000, 1, 1)
+
+
+@db_api.context_manager.reader
+def unfinished_workflows(context, target_type, target_id):
+    """Unfinished workflows of a target, newest first, read in the
+    caller's transaction: ``[{'id', 'name', 'abort_requested'}]``.
+
+    A caller that writes what it decides from this (a DELETE requesting
+    the abort of a build) reads it in its own transaction: on SQLite that
+    transaction holds the database's write lock from its start (nova's
+    transactions begin IMMEDIATE), so a read through the backend, which
+    opens a transaction of its own, would wait for that lock.
+    """
+    query = (
+        sa.select(
+            _workflows.c.id, _workflows.c.name, _workflows.c.abort_requested
+        )
+        .where(
+            _workflows.c.target_type == target_type,
+            _workflows.c.target_id == target_id,
+            _workflows.c.state.in_(_UNFINISHED),
+        )
+        .order_by(_workflows.c.created_at.desc())
+    )
     return [
-        row
-        for row in rows
-        if row['state'] not in orc.states.WORKFLOW_TERMINAL
-        and (name is None or row['name'] == name)
+        dict(row._mapping, abort_requested=bool(row.abort_requested))
+        for row in context.session.connection().execute(query)
     ]
+
+
+@db_api.context_manager.writer
+def request_abort(context, workflow_id):
+    """``orc.request_abort`` in the caller's transaction; -> False when
+    the workflow already finished (or does not exist).
+
+    The abort request commits or rolls back with the caller's other
+    writes: a DELETE writes its abort requests and its delete workflow
+    together, so a crash between them cannot leave a build aborted with
+    no delete to finish the server. nova.orchestration's
+    ``request_abort`` always commits on its own connection, hence this
+    statement, which must do exactly what the library's does: set the
+    flag on an unfinished workflow, and expire the lease of a workflow
+    that waits with no owner (a Pending step: nobody would notice the
+    flag before the step's deadline) so that a sweeper adopts it now.
+    ``nova/tests/unit/conductor/test_api.py`` compares the two on every
+    database.
+    """
+    waiting = sa.and_(
+        _workflows.c.owner.is_(None),
+        _workflows.c.state != orc.states.PENDING,
+    )
+    statement = (
+        _workflows.update()
+        .where(
+            _workflows.c.id == workflow_id,
+            _workflows.c.state.in_(_UNFINISHED),
+        )
+        .values(
+            abort_requested=True,
+            lease_expires_at=sa.case(
+                (waiting, sa.literal(_EXPIRED_LEASE, sa.DateTime)),
+                else_=_workflows.c.lease_expires_at,
+            ),
+        )
+    )
+    return context.session.connection().execute(statement).rowcount == 1

@@ -31,6 +31,7 @@ from nova.db import actions as actions_db
 from nova.db import api as db_api
 from nova.db import fencing
 from nova.db import instances as instances_db
+from nova.db import workflows as workflows_db
 
 LOG = logging.getLogger(__name__)
 
@@ -215,8 +216,8 @@ class MarkErrorOnRevert(FencedStep):
 
     Whatever fails later, the revert pass ends here, so no failure path
     can forget to tell the user (Octavia's *ToErrorOnRevertTask). An
-    abort (the server is being deleted) is not an error: the delete
-    workflow owns the instance then.
+    abort is an error too, unless a delete of the instance asked for it
+    (see :func:`finish_revert`).
     """
 
     name = 'mark_error_on_revert'
@@ -231,24 +232,88 @@ class MarkErrorOnRevert(FencedStep):
         pass
 
     def revert(self, instance_uuid, action_id, flow_failures, **kwargs):
-        failure = _first_failure(flow_failures)
-        if failure is not None and failure.check(orc.Aborted):
+        finish_revert(
+            self.context,
+            instance_uuid,
+            action_id,
+            self.action_name,
+            self.workflow_id,
+            flow_failures,
+        )
+
+
+#: The name of nova.conductor.workflows.delete_instance, which builds on
+#: this module: the sentinel asks whether one runs.
+DELETE_WORKFLOW = 'delete_instance'
+
+
+def finish_revert(
+    context, instance_uuid, action_id, action_name, workflow_id, flow_failures
+):
+    """The end of a reverted workflow on an instance, as the user sees it.
+
+    What the sentinel's revert does, and what the conductor does itself
+    for a workflow aborted before its sentinel ran (the engine reverts
+    only steps that ran). A failure leaves the instance ERROR with a
+    fault. So does an abort, unless a delete asked for it: nova aborts a
+    workflow only to delete its instance (the compute API writes the
+    abort request with the delete workflow, whose stop_build step asks
+    again), and that delete owns the instance and goes on. Any other
+    abort is an operator's (``nova-manage workflow abort``): nothing
+    will drive the instance any more, so it must not stay BUILDING.
+    """
+    failure = _first_failure(flow_failures)
+    if failure is not None and failure.check(orc.Aborted):
+        if aborted_by_delete(context, instance_uuid, workflow_id):
             LOG.info(
-                'Instance %s: %s aborted', instance_uuid, self.action_name
+                'Instance %s: %s aborted for its delete',
+                instance_uuid,
+                action_name,
             )
-            actions_db.action_finish(
-                self.context, action_id, message='Aborted'
-            )
+            actions_db.action_finish(context, action_id, message='Aborted')
             return
+        code, details = 500, None
+        message = (
+            'Server %s aborted by an operator (nova-manage workflow '
+            'abort %s)' % (action_name, workflow_id)
+        )
+        LOG.warning('Instance %s: %s', instance_uuid, message)
+    else:
         code, message, details = fault_from_failure(failure)
-        try:
-            set_error(self.context, instance_uuid, code, message, details)
-        except exception.InstanceNotFound:
-            # Deleted meanwhile: nothing left to mark.
-            LOG.info(
-                'Instance %s gone before it could be set ERROR', instance_uuid
-            )
-        actions_db.action_finish(self.context, action_id, message='Error')
+    try:
+        set_error(context, instance_uuid, code, message, details)
+    except exception.InstanceNotFound:
+        # Deleted meanwhile: nothing left to mark.
+        LOG.info(
+            'Instance %s gone before it could be set ERROR', instance_uuid
+        )
+    actions_db.action_finish(context, action_id, message='Error')
+
+
+def aborted_by_delete(context, instance_uuid, workflow_id):
+    """Whether a delete of the instance owns the abort of ``workflow_id``:
+    a delete_instance workflow of the instance other than it is still
+    unfinished, or the instance is already deleted.
+
+    The delete's workflow row commits with its abort requests (one
+    transaction in the compute API), so it is there when the aborted
+    workflow reverts. The aborted workflow's own row never counts:
+    nothing in nova aborts a delete, so an aborted delete is an
+    operator's doing, unless another delete of the server goes on.
+    """
+    rows = workflows_db.unfinished_workflows(
+        context, 'instance', instance_uuid
+    )
+    if any(
+        row['name'] == DELETE_WORKFLOW and row['id'] != workflow_id
+        for row in rows
+    ):
+        return True
+    try:
+        instances_db.get(context, instance_uuid)
+    except exception.InstanceNotFound:
+        return True
+    return False
 
 
 @db_api.context_manager.writer

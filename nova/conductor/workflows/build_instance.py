@@ -47,6 +47,8 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 NAME = 'build_instance'
+#: The instance action whose events are this workflow's steps.
+ACTION = 'create'
 FACTORY = 'nova.conductor.workflows.build_instance'
 VERSION = 1
 
@@ -257,6 +259,10 @@ class Spawn(base.InstanceTask):
     spawn and returns a Pending token: the workflow then waits with no
     thread until the host reports back, and ``timeout`` (spawn_timeout)
     catches a report that never comes.
+
+    ``admin_password`` is a secret input: the engine of the conductor
+    that claimed the build on the compute API's cast has it; after a
+    resume elsewhere it is absent and the server boots without it.
     """
 
     name = 'spawn'
@@ -347,7 +353,7 @@ def build_flow():
         Spawn(timeout=CONF.conductor.spawn_timeout),
     )
     return orc.LinearFlow(NAME).add(
-        base.MarkErrorOnRevert('create'),
+        base.MarkErrorOnRevert(ACTION),
         SelectDestinations(),
         on_host,
         MarkActive(),

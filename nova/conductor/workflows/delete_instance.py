@@ -38,7 +38,9 @@ from nova.network import api as network_api
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
-NAME = 'delete_instance'
+NAME = base.DELETE_WORKFLOW
+#: The instance action whose events are this workflow's steps.
+ACTION = 'delete'
 FACTORY = 'nova.conductor.workflows.delete_instance'
 #: 2 since stop_build waits with no thread, under the build_waits retry.
 VERSION = 2
@@ -236,7 +238,7 @@ def delete_flow():
         DeleteBlockDevices(),
     )
     return orc.LinearFlow(NAME).add(
-        base.MarkErrorOnRevert('delete'), waiting, cleanup, SoftDelete()
+        base.MarkErrorOnRevert(ACTION), waiting, cleanup, SoftDelete()
     )
 
 

@@ -11,10 +11,17 @@ import os
 import fixtures
 from oslo_utils import uuidutils
 
+from nova import context as nova_context
 from nova import orchestration as orc
 from nova import test
 from nova.cmd import manage
 from nova.cmd import manage_workflow
+from nova.compute import vm_states
+from nova.conductor import api as conductor_api
+from nova.conductor import runner
+from nova.db import actions as actions_db
+from nova.db import api as db_api
+from nova.db import instances as instances_db
 from nova.db import workflows as workflows_db
 from nova.tests import fixtures as nova_fixtures
 
@@ -249,6 +256,55 @@ class TestSteer(WorkflowCommandsTestCase):
             self.assertEqual(
                 1, self.manage(command, uuidutils.generate_uuid())
             )
+
+    def test_an_aborted_build_leaves_its_server_in_error(self):
+        # A build no conductor ran yet (its cast was lost, say): its
+        # steps never ran, its sentinel neither; the conductor that
+        # adopts it reverts it and ends the server itself.
+        uuid = uuidutils.generate_uuid()
+        context = nova_context.RequestContext(user_id='u1', project_id='p1')
+
+        @db_api.context_manager.writer
+        def create(context):
+            instances_db.create(
+                context,
+                {
+                    'uuid': uuid,
+                    'project_id': 'p1',
+                    'user_id': 'u1',
+                    'vm_state': vm_states.BUILDING,
+                    'task_state': vm_states.SCHEDULING,
+                },
+            )
+            action_id = actions_db.action_start(context, uuid, 'create')
+            return conductor_api.ComputeTaskAPI().create_build_workflows(
+                context,
+                {uuid: action_id},
+                flavor={'flavorid': '1', 'vcpus': 1, 'memory_mb': 512},
+                image={'id': 'image-1'},
+                requested_networks='none',
+                availability_zone=None,
+            )
+
+        (build_id,) = create(context)
+        self.assertEqual(0, self.manage('abort', build_id))
+        conductor = runner.WorkflowRunner('conductor-b')
+        self.addCleanup(conductor.stop)
+        conductor._run_workflow(build_id)
+        self.assertEqual(
+            'REVERTED', self.backend.get_workflow(build_id)['state']
+        )
+        admin = nova_context.get_admin_context()
+        instance = instances_db.get(admin, uuid)
+        self.assertEqual(
+            (vm_states.ERROR, None),
+            (instance['vm_state'], instance['task_state']),
+        )
+        self.assertEqual(
+            'Server create aborted by an operator (nova-manage workflow '
+            'abort %s)' % build_id,
+            actions_db.fault_get_latest(admin, [uuid])[uuid]['message'],
+        )
 
 
 class TestPurgeAndStats(WorkflowCommandsTestCase):

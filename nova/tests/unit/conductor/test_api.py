@@ -6,6 +6,7 @@ stand-in conductor on the in-process transport, so these tests check
 what a conductor will find, not which functions were called.
 """
 
+import datetime
 import json
 import threading
 
@@ -14,6 +15,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from nova import context as nova_context
+from nova import orchestration as orc
 from nova import rpc
 from nova import test
 from nova.conductor import api as conductor_api
@@ -56,16 +58,17 @@ class Boom(Exception):
 class RecordingConductor:
     """The conductor topic's endpoint, keeping what it was asked."""
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self):
         self.received = []
         self.arrived = threading.Event()
 
-    def build_instances(self, context, workflow_ids):
-        self.received.append(
-            ('build_instances', workflow_ids, context.request_id)
-        )
+    def build_instances(self, context, workflow_ids, admin_password=None):
+        call = ('build_instances', workflow_ids, context.request_id)
+        if admin_password is not None:
+            call += (admin_password,)
+        self.received.append(call)
         self.arrived.set()
 
     def delete_instance(self, context, workflow_id):
@@ -75,10 +78,19 @@ class RecordingConductor:
         self.arrived.set()
 
 
-class ComputeTaskAPITestCase(test.TestCase):
+class Noop(orc.Task):
+    def execute(self):
+        pass
+
+
+class ComputeTaskAPIBase(test.TestCase):
+    """A migrated database of ``backend`` and the facade; no tests."""
+
+    backend = 'sqlite'
+
     def setUp(self):
         super().setUp()
-        self.db = self.useFixture(nova_fixtures.Database())
+        self.db = self.useFixture(nova_fixtures.Database(backend=self.backend))
         self.flags(group='scheduler', max_attempts=4)
         self.context = nova_context.RequestContext(
             user_id='fake-user',
@@ -155,6 +167,18 @@ class ComputeTaskAPITestCase(test.TestCase):
         )
         self.assertEqual([expected], endpoint.received)
 
+    def create_delete(self, uuid):
+        @db_api.context_manager.writer
+        def write(context):
+            action_id = actions_db.action_start(context, uuid, 'delete')
+            return action_id, self.api.create_delete_workflow(
+                context, uuid, action_id
+            )
+
+        return write(self.context)
+
+
+class ComputeTaskAPITestCase(ComputeTaskAPIBase):
     # -- build_instance ----------------------------------------------------
     def test_build_workflow_row_and_inputs(self):
         actions, (workflow_id,) = self.create_builds()
@@ -224,6 +248,24 @@ class ComputeTaskAPITestCase(test.TestCase):
         self.assertNotIn('fake-token', persisted)
         self.assertNotIn('admin_password', row['store'])
 
+    def test_build_instances_carries_the_password_on_the_cast_only(self):
+        conductor = self.start_conductor()
+        _, workflow_ids = self.create_builds(
+            count=2, admin_password='s3cr3t-pw'
+        )
+        self.api.build_instances(
+            self.context, workflow_ids, admin_password='s3cr3t-pw'
+        )
+        self.assertReceived(
+            conductor,
+            (
+                'build_instances',
+                workflow_ids,
+                self.context.request_id,
+                's3cr3t-pw',
+            ),
+        )
+
     def test_build_rows_commit_with_the_callers_transaction(self):
         @db_api.context_manager.writer
         def write_then_fail(context):
@@ -257,16 +299,6 @@ class ComputeTaskAPITestCase(test.TestCase):
         )
 
     # -- delete_instance ---------------------------------------------------
-    def create_delete(self, uuid):
-        @db_api.context_manager.writer
-        def write(context):
-            action_id = actions_db.action_start(context, uuid, 'delete')
-            return action_id, self.api.create_delete_workflow(
-                context, uuid, action_id
-            )
-
-        return write(self.context)
-
     def test_delete_workflow_row_and_inputs(self):
         ((uuid, _),) = self.create_builds()[0].items()
         action_id, workflow_id = self.create_delete(uuid)
@@ -327,3 +359,124 @@ class ComputeTaskAPITestCase(test.TestCase):
             conductor,
             ('delete_instance', workflow_id, self.context.request_id),
         )
+
+
+class AbortInTheCallersTransaction:
+    """A DELETE's abort requests commit with its delete workflow, on
+    every database (mixed into one class per database)."""
+
+    def test_abort_for_delete_rolls_back_with_the_callers_transaction(self):
+        actions, (build_id,) = self.create_builds()
+        ((uuid, _),) = actions.items()
+
+        @db_api.context_manager.writer
+        def abort_then_fail(context):
+            self.assertIsNone(self.api.abort_for_delete(context, uuid))
+            raise Boom()
+
+        self.assertRaises(Boom, abort_then_fail, self.context)
+        self.assertFalse(self.workflow(build_id)[0]['abort_requested'])
+
+    def test_abort_for_delete_commits_with_the_delete_workflow(self):
+        actions, (build_id,) = self.create_builds()
+        ((uuid, _),) = actions.items()
+
+        @db_api.context_manager.writer
+        def delete(context):
+            self.assertIsNone(self.api.abort_for_delete(context, uuid))
+            action_id = actions_db.action_start(context, uuid, 'delete')
+            return self.api.create_delete_workflow(context, uuid, action_id)
+
+        delete_id = delete(self.context)
+        self.assertTrue(self.workflow(build_id)[0]['abort_requested'])
+        self.assertEqual('PENDING', self.workflow(delete_id)[0]['state'])
+        # The next DELETE finds it and writes nothing.
+        self.assertEqual(
+            delete_id, self.api.abort_for_delete(self.context, uuid)
+        )
+
+    # -- nova's request_abort does what the library's does -----------------
+    def workflow_in(self, situation):
+        """A workflow in one of the situations an abort may find."""
+        backend = workflows_db.get_backend()
+        workflow_id = orc.Engine.create(
+            orc.LinearFlow('f').add(Noop(name='noop')),
+            backend=backend,
+            resumable=False,
+        )
+        if situation == 'pending':
+            return workflow_id
+        generation, _ = backend.claim(workflow_id, 'conductor-a', 30)
+        state = 'SUCCESS' if situation == 'finished' else 'RUNNING'
+        backend.save(
+            workflow_id,
+            generation,
+            workflow={'state': state},
+            check_abort=False,
+            # A Pending step: no owner, woken at its deadline.
+            release=situation == 'waiting',
+            release_until=datetime.datetime.utcnow()
+            + datetime.timedelta(hours=1),
+        )
+        return workflow_id
+
+    def outcome(self, workflow_id, before, answer):
+        row = workflows_db.get_backend().get_workflow(workflow_id)
+        adoptable = workflows_db.get_backend().find_adoptable(
+            grace_seconds=3600
+        )
+        return {
+            'answer': answer,
+            'state': row['state'],
+            'owner': row['owner'],
+            'generation': row['generation'],
+            'abort_requested': row['abort_requested'],
+            'lease kept': row['lease_expires_at'] == before,
+            'adoptable now': workflow_id in adoptable,
+        }
+
+    def test_request_abort_does_what_the_librarys_does(self):
+        backend = workflows_db.get_backend()
+        for situation in ('pending', 'running', 'waiting', 'finished'):
+            theirs, ours = (self.workflow_in(situation) for _ in range(2))
+            leases = {
+                wid: backend.get_workflow(wid)['lease_expires_at']
+                for wid in (theirs, ours)
+            }
+            expected = self.outcome(
+                theirs, leases[theirs], orc.request_abort(theirs, backend)
+            )
+
+            @db_api.context_manager.writer
+            def abort(context, wid=ours):
+                return workflows_db.request_abort(context, wid)
+
+            self.assertEqual(
+                expected,
+                self.outcome(ours, leases[ours], abort(self.context)),
+                situation,
+            )
+            self.assertEqual(
+                situation != 'finished', expected['abort_requested']
+            )
+            # Nobody would see the flag of a waiting workflow before its
+            # deadline: it is adopted now instead.
+            self.assertEqual(situation == 'waiting', expected['adoptable now'])
+
+
+class AbortInTheCallersTransactionSQLite(
+    AbortInTheCallersTransaction, ComputeTaskAPIBase
+):
+    backend = 'sqlite'
+
+
+class AbortInTheCallersTransactionMySQL(
+    AbortInTheCallersTransaction, ComputeTaskAPIBase
+):
+    backend = 'mysql'
+
+
+class AbortInTheCallersTransactionPostgreSQL(
+    AbortInTheCallersTransaction, ComputeTaskAPIBase
+):
+    backend = 'postgresql'

@@ -43,6 +43,18 @@ def make_remote_flow():
     )
 
 
+class SecretProbe(orc.Task):
+    """Says whether it got the secret (a bool: the secret is no result)."""
+
+    def execute(self, admin_password=None):
+        return admin_password == 's3cr3t-pw'
+
+
+@orc.flow_factory(FACTORY + '.secret', version=1)
+def make_secret_flow():
+    return orc.LinearFlow('secret-test').add(SecretProbe(name='probe'))
+
+
 class TestRunner(test.TestCase):
     def setUp(self):
         super().setUp()
@@ -56,6 +68,38 @@ class TestRunner(test.TestCase):
         self.runner._run_workflow(workflow_id)
         row = self.backend.get_workflow(workflow_id)
         self.assertEqual(('SUCCESS', None), (row['state'], row['owner']))
+
+    def secret_workflow(self):
+        return orc.Engine.create(
+            FACTORY + '.secret',
+            store={'admin_password': 's3cr3t-pw'},
+            secret=('admin_password',),
+            backend=self.backend,
+        )
+
+    def probe_result(self, workflow_id):
+        (task,) = self.backend.get_workflow(workflow_id)['tasks']
+        self.assertEqual('SUCCESS', task['state'])
+        return json.loads(task['result'])
+
+    def test_the_secrets_of_a_cast_reach_the_engine(self):
+        workflow_id = self.secret_workflow()
+        conductor = manager.ConductorManager('host1')
+        self.addCleanup(conductor.runner.stop)
+        conductor.build_instances(
+            None, [workflow_id], admin_password='s3cr3t-pw'
+        )
+        deadline = time.monotonic() + 10
+        while self.backend.get_workflow(workflow_id)['state'] != 'SUCCESS':
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        self.assertIs(True, self.probe_result(workflow_id))
+
+    def test_an_adopted_workflow_has_no_secret(self):
+        # As a sweeper adopts it: with no cast, so with no secret.
+        workflow_id = self.secret_workflow()
+        self.runner._run_workflow(workflow_id)
+        self.assertIs(False, self.probe_result(workflow_id))
 
     def test_engine_failure_frees_the_workflow_for_adoption(self):
         workflow_id = orc.Engine.create(FACTORY, backend=self.backend)
