@@ -11,7 +11,6 @@ requests with its own delete workflow, or nothing (see
 :func:`request_abort`).
 """
 
-import datetime
 import threading
 
 import sqlalchemy as sa
@@ -63,19 +62,13 @@ _workflows = sa.table(
     sa.column('state'),
     sa.column('target_type'),
     sa.column('target_id'),
-    sa.column('owner'),
     sa.column('abort_requested'),
-    sa.column('lease_expires_at'),
     sa.column('created_at'),
 )
 
 _UNFINISHED = sorted(
     set(orc.states.WORKFLOW_STATES) - orc.states.WORKFLOW_TERMINAL
 )
-
-#: A lease long expired whatever the database's clock says (the lease the
-#: library gives a workflow released for immediate adoption).
-_EXPIRED_LEASE = datetime.datetime(2000, 1, 1)
 
 
 @db_api.context_manager.reader
@@ -114,31 +107,13 @@ def request_abort(context, workflow_id):
     The abort request commits or rolls back with the caller's other
     writes: a DELETE writes its abort requests and its delete workflow
     together, so a crash between them cannot leave a build aborted with
-    no delete to finish the server. nova.orchestration's
-    ``request_abort`` always commits on its own connection, hence this
-    statement, which must do exactly what the library's does: set the
-    flag on an unfinished workflow, and expire the lease of a workflow
-    that waits with no owner (a Pending step: nobody would notice the
-    flag before the step's deadline) so that a sweeper adopts it now.
-    ``nova/tests/unit/conductor/test_api.py`` compares the two on every
-    database.
+    no delete to finish the server.
     """
-    waiting = sa.and_(
-        _workflows.c.owner.is_(None),
-        _workflows.c.state != orc.states.PENDING,
-    )
-    statement = (
-        _workflows.update()
-        .where(
-            _workflows.c.id == workflow_id,
-            _workflows.c.state.in_(_UNFINISHED),
+    try:
+        return orc.request_abort(
+            workflow_id,
+            get_backend(),
+            connection=context.session.connection(),
         )
-        .values(
-            abort_requested=True,
-            lease_expires_at=sa.case(
-                (waiting, sa.literal(_EXPIRED_LEASE, sa.DateTime)),
-                else_=_workflows.c.lease_expires_at,
-            ),
-        )
-    )
-    return context.session.connection().execute(statement).rowcount == 1
+    except orc.WorkflowNotFound:
+        return False

@@ -37,13 +37,14 @@ from nova.orchestration.task import Pending
 from nova.orchestration.task import Task
 
 
-def request_abort(workflow_id, backend):
+def request_abort(workflow_id, backend, connection=None):
     """Ask the owner of ``workflow_id`` to revert it at its next task boundary.
 
     Returns False when the workflow already finished. WorkflowNotFound if
-    absent.
+    absent. With ``connection`` the request is part of the caller's
+    transaction (see ``Backend.request_abort``).
     """
-    return backend.request_abort(workflow_id)
+    return backend.request_abort(workflow_id, connection=connection)
 
 
 __all__ = [

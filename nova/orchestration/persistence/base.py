@@ -213,8 +213,14 @@ class Backend(abc.ABC):
         freed by an operator, or a waiting step past its deadline)."""
 
     @abc.abstractmethod
-    def request_abort(self, workflow_id):
-        """Persist an abort request; -> False when the workflow is finished."""
+    def request_abort(self, workflow_id, connection=None):
+        """Persist an abort request; -> False when the workflow is finished.
+
+        With ``connection`` (SQL backends: a SQLAlchemy Connection in a
+        transaction, as ``create_workflow`` takes) the request commits or
+        rolls back with the caller's other writes; the memory backend
+        ignores it. Raises WorkflowNotFound.
+        """
 
     # Operator queries (see nova-manage workflow ...).
     @abc.abstractmethod

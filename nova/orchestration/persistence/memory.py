@@ -238,7 +238,7 @@ class MemoryBackend(base.Backend):
                         break
             return out
 
-    def request_abort(self, workflow_id):
+    def request_abort(self, workflow_id, connection=None):
         with self._lock:
             row = self._get(workflow_id)
             if row['state'] in states.WORKFLOW_TERMINAL:

@@ -466,24 +466,30 @@ class SQLBackend(base.Backend):
                 == 1
             )
 
-    def _update_unfinished(self, stmt, workflow_id, **params):
+    def _update_unfinished(self, stmt, workflow_id, connection=None, **params):
         """Run an UPDATE of one unfinished workflow: True if it changed,
         False if the workflow already finished (or the UPDATE's other
-        conditions failed), WorkflowNotFound if none.
+        conditions failed), WorkflowNotFound if none. On ``connection``
+        (the caller's transaction, which commits or rolls back) or in a
+        transaction of its own.
         """
+        if connection is not None:
+            with self._schema_check:
+                return self._update_on(connection, stmt, workflow_id, params)
         with self._schema_check, self.engine.begin() as conn:
-            n = conn.execute(
-                stmt, {'b_id': workflow_id, **params, **self._clock.params()}
-            ).rowcount
-            if (
-                not n
-                and conn.execute(
-                    self._sel_guard, {'b_id': workflow_id}
-                ).first()
-                is None
-            ):
-                raise WorkflowNotFound(workflow_id=workflow_id)
-            return n == 1
+            return self._update_on(conn, stmt, workflow_id, params)
+
+    def _update_on(self, conn, stmt, workflow_id, params):
+        n = conn.execute(
+            stmt, {'b_id': workflow_id, **params, **self._clock.params()}
+        ).rowcount
+        if (
+            not n
+            and conn.execute(self._sel_guard, {'b_id': workflow_id}).first()
+            is None
+        ):
+            raise WorkflowNotFound(workflow_id=workflow_id)
+        return n == 1
 
     def free(self, workflow_id, generation=None):
         if generation is None:
@@ -512,5 +518,7 @@ class SQLBackend(base.Backend):
                 )
             ]
 
-    def request_abort(self, workflow_id):
-        return self._update_unfinished(self._abort, workflow_id)
+    def request_abort(self, workflow_id, connection=None):
+        return self._update_unfinished(
+            self._abort, workflow_id, connection=connection
+        )

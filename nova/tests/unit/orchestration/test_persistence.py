@@ -263,6 +263,38 @@ class BackendContract:
         self.assertIn(wid, self.backend.find_adoptable(3600))
         self.assertEqual((gen + 2, 1), self.backend.claim(wid, 'other', 30))
 
+    def test_request_abort_in_the_callers_transaction(self):
+        wid, _ = self.create(owner='me')
+        engine = getattr(self.backend, 'engine', None)
+        if engine is None:  # memory: no transactions, the flag is set
+            self.assertTrue(self.backend.request_abort(wid, connection=None))
+            self.assertTrue(self.backend.load(wid)[0]['abort_requested'])
+            return
+
+        class Rollback(Exception):
+            pass
+
+        try:
+            with engine.begin() as conn:
+                self.assertTrue(
+                    orc.request_abort(wid, self.backend, connection=conn)
+                )
+                raise Rollback()
+        except Rollback:
+            pass
+        self.assertFalse(self.backend.load(wid)[0]['abort_requested'])
+        with engine.begin() as conn:
+            self.assertTrue(
+                orc.request_abort(wid, self.backend, connection=conn)
+            )
+            self.assertRaises(
+                orc.WorkflowNotFound,
+                self.backend.request_abort,
+                'no-such-workflow',
+                connection=conn,
+            )
+        self.assertTrue(self.backend.load(wid)[0]['abort_requested'])
+
     def test_free_owned_by(self):
         w1, _ = self.create(owner='dead')
         w2, _ = self.create(owner='dead')

@@ -98,7 +98,7 @@ class PublicAPITest(testtools.TestCase):
                 "max_workers=None, clock=None, save_attempts=3, "
                 "save_retry_delay=0.2)"
             ),
-            orc.request_abort: '(workflow_id, backend)',
+            orc.request_abort: '(workflow_id, backend, connection=None)',
             orc.persistence.backend_from_url: '(url, **opts)',
             orc.persistence.backend_from_engine: '(engine, **opts)',
         }
