@@ -42,8 +42,16 @@ class ComputeDriver:
         network_info=None,
         block_device_info=None,
         admin_password=None,
+        interrupt=None,
     ):
         """Boot ``instance`` (idempotent by uuid); return get_info().
+
+        ``interrupt`` (a :class:`threading.Event`, or None) is set when
+        the caller no longer wants the boot: the instance is being
+        destroyed. Give up as soon as possible and raise; whatever was
+        built is destroyed by the caller once this returns. A driver
+        that ignores it is still correct: the guest it builds is
+        destroyed then, only later.
 
         :raises nova.exception.InstanceDeployFailure: the boot failed.
         """

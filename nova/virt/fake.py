@@ -19,6 +19,7 @@ sent to the wrong host removes nothing.
 import os
 import shutil
 import threading
+import time
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
@@ -37,6 +38,9 @@ CONSOLE_FILE = 'console.log'
 POWER_FILE = 'power_state'
 SWAP_FILE = 'disk.swap'
 EPHEMERAL_PREFIX = 'disk.eph'
+
+#: Seconds between two looks at a caller's interrupt during spawn_delay.
+_INTERRUPT_POLL = 0.02
 
 _locks_guard = threading.Lock()
 _locks = {}
@@ -73,6 +77,30 @@ class FakeDriver(driver.ComputeDriver):
     def cleanup_host(self):
         """Interrupt spawns waiting out ``[fake_driver] spawn_delay``."""
         self._stopping.set()
+
+    def _wait_spawn_delay(self, uuid, interrupt):
+        """Take ``[fake_driver] spawn_delay`` seconds, as a boot would;
+        give up at once when the host stops or the caller interrupts.
+
+        :raises InstanceDeployFailure: the spawn was given up.
+        """
+        deadline = time.monotonic() + CONF.fake_driver.spawn_delay
+        while True:
+            if self._stopping.is_set():
+                raise exception.InstanceDeployFailure(
+                    reason='host %s is stopping' % self.host
+                )
+            if interrupt is not None and interrupt.is_set():
+                raise exception.InstanceDeployFailure(
+                    reason='spawn of %s on %s interrupted' % (uuid, self.host)
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if interrupt is None:
+                self._stopping.wait(remaining)
+            else:
+                interrupt.wait(min(remaining, _INTERRUPT_POLL))
 
     # -- ownership of instance directories -----------------------------
 
@@ -122,11 +150,14 @@ class FakeDriver(driver.ComputeDriver):
         network_info=None,
         block_device_info=None,
         admin_password=None,
+        interrupt=None,
     ):
         """Boot once per uuid: disk, power state, one console line.
 
         A repeated spawn (a step re-executed after a crash) returns the
-        running instance's info and writes nothing.
+        running instance's info and writes nothing. ``spawn_delay`` is
+        cut short by ``interrupt`` (InstanceDeployFailure, nothing
+        written) or by :meth:`cleanup_host`.
         """
         uuid = instance['uuid']
         if self._spawned(uuid):
@@ -136,12 +167,8 @@ class FakeDriver(driver.ComputeDriver):
                 reason='fake spawn failure injected on host %s '
                 '([fake_driver] spawn_failure_hosts)' % self.host
             )
-        if CONF.fake_driver.spawn_delay and self._stopping.wait(
-            CONF.fake_driver.spawn_delay
-        ):
-            raise exception.InstanceDeployFailure(
-                reason='host %s is stopping' % self.host
-            )
+        if CONF.fake_driver.spawn_delay:
+            self._wait_spawn_delay(uuid, interrupt)
         with _instance_lock(uuid):
             if self._spawned(uuid):
                 return self._complete_boot(uuid)

@@ -137,6 +137,33 @@ class FakeDriverTestCase(test.TestCase):
         self.assertEqual(1, len(errors))
         self.assertFalse(os.path.exists(self.path))
 
+    def test_spawn_delay_is_interrupted_by_its_caller(self):
+        self.flags(group='fake_driver', spawn_delay=30)
+        interrupt = threading.Event()
+        errors = []
+
+        def spawn():
+            try:
+                self.driver.spawn(self.instance, interrupt=interrupt)
+            except exception.InstanceDeployFailure as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=spawn)
+        started = time.monotonic()
+        thread.start()
+        time.sleep(0.1)
+        interrupt.set()
+        thread.join(5)
+        self.assertFalse(thread.is_alive())
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual(1, len(errors))
+        self.assertIn('interrupted', str(errors[0]))
+        self.assertFalse(os.path.exists(self.path))
+        # Another spawn, not interrupted, boots.
+        self.flags(group='fake_driver', spawn_delay=0)
+        self.driver.spawn(self.instance, interrupt=threading.Event())
+        self.assertEqual(1, len(self._console_lines()))
+
     def test_spawn_delay_delays(self):
         self.flags(group='fake_driver', spawn_delay=0.2)
         started = time.monotonic()
