@@ -8,15 +8,21 @@ higher), or is gone, the call is refused with StaleWorkflowGeneration
 before touching the hypervisor, so a conductor that was paused and lost
 its lease cannot act a second time beside the new owner.
 
+Operations on one instance act one at a time, and a destroy wins over
+the spawns of that instance: :class:`ComputeManager` states the
+invariant.
+
 The manager also reports the host's capacity into ``compute_nodes`` at
 start and every ``[compute] resource_report_interval`` seconds.
 """
 
 import collections
+import contextlib
+import functools
+import itertools
 import threading
 
 from futurist import periodics
-from oslo_concurrency import lockutils
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
@@ -46,23 +52,114 @@ def _check_fence(context, operation):
     fencing.check(context, operation)
 
 
-#: How many destroyed (instance, workflow, generation) to remember.
+#: How many removals (instance, workflow) -> generation to remember.
 _TOMBSTONES = 10000
+
+#: oslo.messaging's default ``rpc_response_timeout``, in seconds.
+_RPC_TIMEOUT_DEFAULT = 60
+
+#: Operations that make something on the host for an instance: refused
+#: after a removal by the same workflow at their generation or newer.
+_CREATIONS = frozenset(['spawn', 'prepare_block_devices'])
+#: Operations that remove it: each records its tombstone on arrival.
+_REMOVALS = frozenset(['destroy', 'cleanup_block_devices'])
+
+
+def _destroy_wait():
+    """Seconds a destroy waits for its turn: half the caller's RPC
+    timeout, so the destroy answers before the call times out."""
+    return getattr(CONF, 'rpc_response_timeout', _RPC_TIMEOUT_DEFAULT) / 2
+
+
+class _Operation:
+    """One call on an instance, in its place in the instance's queue."""
+
+    __slots__ = ('name', 'workflow_id', 'generation', 'superseded', 'deferred')
+
+    def __init__(self, name, workflow_id=None, generation=None):
+        self.name = name
+        self.workflow_id = workflow_id
+        self.generation = generation
+        #: Set by a destroy that arrived while this spawn was queued or
+        #: running; the driver's spawn receives it as its interrupt.
+        self.superseded = threading.Event()
+        #: What a destroy that stopped waiting leaves to do in its turn.
+        self.deferred = None
+
+
+class _InstanceQueue:
+    """The operations of one instance on this host, in arrival order.
+
+    The first one acts; the others wait on ``turn``, a condition of the
+    manager's guard lock.
+    """
+
+    __slots__ = ('operations', 'turn')
+
+    def __init__(self, guard):
+        self.operations = collections.deque()
+        self.turn = threading.Condition(guard)
 
 
 class ComputeManager:
-    """Per-host endpoint of the compute RPC API (version 1.1)."""
+    """Per-host endpoint of the compute RPC API (version 1.1).
+
+    Every operation on one instance of this host (spawn, destroy,
+    prepare_block_devices, cleanup_block_devices, power_on, power_off)
+    takes its place in the instance's queue when it arrives and acts in its
+    turn, alone, in arrival order; the fencing check is made in that turn,
+    just before the act (a destroy's on arrival, so that a stale destroy
+    supersedes nothing). On top of that, a destroy wins over spawns. The
+    invariant:
+
+        Once ``destroy(instance, W, g)`` has returned, no guest of the
+        instance remains or appears on this host from a spawn of workflow
+        ``W`` at generation ``g`` or older, nor from any spawn that arrived
+        before the destroy, whatever the order in which the calls arrive and
+        however long the spawns take.
+
+    (A spawn that arrives afterwards from a newer generation of ``W``, its
+    new owner redoing the step, or from another workflow, boots as usual.)
+    It holds because:
+
+    * A destroy records a tombstone ``(instance, W) -> g`` when it arrives.
+      A spawn (or prepare_block_devices) of ``W`` at generation ``g`` or
+      older that arrives later is refused before it acts: a spawn cast
+      consumed after its step was reverted, or a stale owner's spawn whose
+      generation check was a plain read that a new owner's revert
+      overtook. cleanup_block_devices records one as well, so stale local
+      disks are not made again after their revert.
+    * A destroy supersedes every spawn queued ahead of it. One that has not
+      begun is refused in its turn. One inside ``driver.spawn`` is
+      interrupted (the driver gives up as soon as it can) and, when the
+      driver returns, destroys whatever was built and fails, still in its
+      turn, so nothing else sees that guest.
+    * The destroy acts in its own turn, after those spawns, so its
+      ``driver.destroy`` removes anything they left.
+
+    A destroy waits for its turn at most half the RPC timeout, so that the
+    revert calling it does not time out behind a spawn whose driver ignores
+    the interrupt. It then returns and leaves its ``driver.destroy`` to the
+    thread that ends the turn before it. With such a driver the invariant
+    holds once the operations ahead have ended; in between a superseded
+    spawn may build a guest, which it destroys before it answers (it never
+    reports it as spawned). The tombstones are bounded (the oldest are
+    forgotten); the queues exist only while an instance has operations.
+    """
 
     target = messaging.Target(version='1.1')
 
     def __init__(self, host, driver):
         self.host = host
         self.driver = driver
-        # (instance uuid, workflow id, generation) destroyed here: a spawn
-        # cast of that same workflow generation arriving afterwards (its
-        # step was reverted before the cast was consumed) must not boot.
+        # Guards the queues and the tombstones; never held while acting.
+        self._guard = threading.Lock()
+        # instance uuid -> _InstanceQueue, while it has operations.
+        self._queues = {}
+        # (instance uuid, workflow id) -> the highest generation at which
+        # the workflow removed the instance here (destroy or block device
+        # cleanup), oldest first.
         self._tombstones = collections.OrderedDict()
-        self._tombstones_lock = threading.Lock()
 
     def __repr__(self):
         return '<ComputeManager %s>' % self.host
@@ -140,6 +237,121 @@ class ComputeManager:
             LOG.warning('Refusing %s on %s: %s', operation, self.host, exc)
             raise
 
+    # -- one operation at a time per instance --------------------------
+
+    def _enqueue(self, instance_uuid, operation):
+        """Put ``operation`` last in the instance's queue (guard held)."""
+        queue = self._queues.get(instance_uuid)
+        if queue is None:
+            queue = self._queues[instance_uuid] = _InstanceQueue(self._guard)
+        queue.operations.append(operation)
+        return queue
+
+    def _hand_over(self, instance_uuid, queue):
+        """End the turn of the queue's first operation; start the next.
+
+        A destroy that stopped waiting left its work in its operation:
+        this thread does it in that turn, then hands over again.
+        """
+        while True:
+            with self._guard:
+                queue.operations.popleft()
+                if not queue.operations:
+                    del self._queues[instance_uuid]
+                    return
+                head = queue.operations[0]
+                if head.deferred is None:
+                    queue.turn.notify_all()
+                    return
+            try:
+                head.deferred()
+            except Exception:
+                LOG.exception(
+                    'Deferred %s of instance %s on %s failed',
+                    head.name,
+                    instance_uuid,
+                    self.host,
+                )
+
+    def _record_removal(self, instance_uuid, workflow_id, generation):
+        """Remember that the workflow removed the instance here at
+        ``generation`` (guard held); forget the oldest beyond
+        _TOMBSTONES."""
+        if workflow_id is None or generation is None:
+            return
+        key = (instance_uuid, workflow_id)
+        self._tombstones[key] = max(
+            generation, self._tombstones.get(key, generation)
+        )
+        self._tombstones.move_to_end(key)
+        while len(self._tombstones) > _TOMBSTONES:
+            self._tombstones.popitem(last=False)
+
+    def _refuse_after_removal(self, instance_uuid, operation):
+        """Refuse a creation that comes after its own workflow removed
+        the instance here at its generation or a newer one (guard held).
+
+        :raises InstanceDeployFailure: it comes too late.
+        """
+        if operation.workflow_id is None or operation.generation is None:
+            return
+        removed = self._tombstones.get((instance_uuid, operation.workflow_id))
+        if removed is not None and operation.generation <= removed:
+            LOG.warning(
+                'Refusing %s of %s on %s: workflow %s removed it here at '
+                'generation %s',
+                operation.name,
+                instance_uuid,
+                self.host,
+                operation.workflow_id,
+                removed,
+            )
+            raise exception.InstanceDeployFailure(
+                reason='the build step was reverted before its %s '
+                '(workflow %s, generation %s) reached %s: the instance '
+                'was removed there at generation %s'
+                % (
+                    operation.name,
+                    operation.workflow_id,
+                    operation.generation,
+                    self.host,
+                    removed,
+                )
+            )
+
+    @contextlib.contextmanager
+    def _turn(self, context, instance, name, workflow_id, generation):
+        """Act on the instance alone, in arrival order, and fenced.
+
+        A creation arriving after its workflow's removal is refused at
+        once, a removal records its tombstone at once (before its fencing
+        check: a stale removal's tombstone only refuses calls as stale as
+        itself); the fencing check is made in the turn, just before the
+        act.
+
+        :yields: the _Operation.
+        """
+        instance_uuid = instance['uuid']
+        operation = _Operation(name, workflow_id, generation)
+        with self._guard:
+            if name in _CREATIONS:
+                self._refuse_after_removal(instance_uuid, operation)
+            if name in _REMOVALS:
+                self._record_removal(instance_uuid, workflow_id, generation)
+            queue = self._enqueue(instance_uuid, operation)
+            queue.turn.wait_for(lambda: queue.operations[0] is operation)
+        try:
+            self._check_generation(context, workflow_id, generation, name)
+            yield operation
+        finally:
+            self._hand_over(instance_uuid, queue)
+
+    def _queued_operations(self, instance_uuid):
+        """Names of the instance's operations, the acting one first."""
+        with self._guard:
+            queue = self._queues.get(instance_uuid)
+            return [op.name for op in queue.operations] if queue else []
+
     # -- RPC methods ---------------------------------------------------
 
     def spawn(
@@ -154,26 +366,55 @@ class ComputeManager:
     ):
         """Boot the instance (idempotent by uuid); return its info dict.
 
+        Acts in the instance's turn. A destroy that arrives before the
+        spawn has answered wins: the spawn is interrupted, destroys
+        whatever it built and fails.
+
         :raises InstanceDeployFailure: the driver failed (any unexpected
-            driver error is reported as this, so callers can revert).
+            driver error is reported as this, so callers can revert), or
+            a destroy superseded the spawn.
         """
-        self._check_generation(context, workflow_id, generation, 'spawn')
-        try:
-            return self.driver.spawn(
-                instance,
-                network_info=network_info,
-                block_device_info=block_device_info,
-                admin_password=admin_password,
-            )
-        except exception.NovaException:
-            raise
-        except Exception as exc:
-            LOG.exception(
-                'Spawn of %s on %s failed', instance['uuid'], self.host
-            )
-            raise exception.InstanceDeployFailure(
-                reason='%s: %s' % (type(exc).__name__, exc)
-            ) from exc
+        uuid = instance['uuid']
+        with self._turn(
+            context, instance, 'spawn', workflow_id, generation
+        ) as operation:
+            if operation.superseded.is_set():
+                raise exception.InstanceDeployFailure(
+                    reason='instance %s was destroyed on %s before its '
+                    'spawn began' % (uuid, self.host)
+                )
+            error = info = None
+            try:
+                info = self.driver.spawn(
+                    instance,
+                    network_info=network_info,
+                    block_device_info=block_device_info,
+                    admin_password=admin_password,
+                    interrupt=operation.superseded,
+                )
+            except Exception as exc:
+                error = exc
+            if operation.superseded.is_set():
+                # Still our turn: nothing else has seen this guest.
+                self.driver.destroy(instance)
+                LOG.info(
+                    'Spawn of %s on %s superseded by a destroy; destroyed '
+                    'what it built',
+                    uuid,
+                    self.host,
+                )
+                raise exception.InstanceDeployFailure(
+                    reason='instance %s was destroyed on %s while it was '
+                    'spawning' % (uuid, self.host)
+                ) from error
+        if error is None:
+            return info
+        if isinstance(error, exception.NovaException):
+            raise error
+        LOG.error('Spawn of %s on %s failed', uuid, self.host, exc_info=error)
+        raise exception.InstanceDeployFailure(
+            reason='%s: %s' % (type(error).__name__, error)
+        ) from error
 
     def spawn_and_report(
         self,
@@ -190,31 +431,20 @@ class ComputeManager:
         """Spawn, then report the outcome to the conductors (a cast).
 
         The conductor's step waits with no thread for this report; the
-        step's timeout catches a report that never comes.
+        step's timeout catches a report that never comes. The spawn is
+        :meth:`spawn`'s, so both modes race destroys the same way.
         """
         result = failure = None
-        key = (instance['uuid'], workflow_id, generation)
         try:
-            # The check and the spawn are one critical section against a
-            # destroy of the same instance, or a destroy could slip in
-            # between them and find nothing to remove yet.
-            with self._instance_lock(instance['uuid']):
-                with self._tombstones_lock:
-                    reverted = key in self._tombstones
-                if reverted:
-                    raise exception.InstanceDeployFailure(
-                        reason='the build step was reverted before its '
-                        'spawn reached %s' % self.host
-                    )
-                result = self.spawn(
-                    context,
-                    instance,
-                    network_info,
-                    block_device_info,
-                    workflow_id=workflow_id,
-                    generation=generation,
-                    admin_password=admin_password,
-                )
+            result = self.spawn(
+                context,
+                instance,
+                network_info,
+                block_device_info,
+                workflow_id=workflow_id,
+                generation=generation,
+                admin_password=admin_password,
+            )
         except Exception as exc:
             failure = orc.Failure.from_exception(exc).to_dict()
         conductor_rpcapi.ConductorAPI().task_complete(
@@ -227,21 +457,46 @@ class ComputeManager:
         )
 
     def destroy(self, context, instance, workflow_id=None, generation=None):
-        """Remove the instance from this host (idempotent)."""
-        self._check_generation(context, workflow_id, generation, 'destroy')
-        with self._instance_lock(instance['uuid']):
-            if workflow_id is not None:
-                with self._tombstones_lock:
-                    self._tombstones[
-                        (instance['uuid'], workflow_id, generation)
-                    ] = True
-                    while len(self._tombstones) > _TOMBSTONES:
-                        self._tombstones.popitem(last=False)
-            self.driver.destroy(instance)
+        """Remove the instance from this host (idempotent).
 
-    def _instance_lock(self, instance_uuid):
-        """An in-process lock of one instance on this host."""
-        return lockutils.lock('compute-%s-%s' % (self.host, instance_uuid))
+        The fencing check comes first, so that a stale caller supersedes
+        nothing. Then, on arrival, the destroy records its tombstone and
+        supersedes (interrupts) every spawn queued ahead of it, and waits
+        for its turn at most :func:`_destroy_wait` seconds; past that it
+        answers and leaves the driver's destroy to run in its turn.
+        """
+        self._check_generation(context, workflow_id, generation, 'destroy')
+        uuid = instance['uuid']
+        operation = _Operation('destroy', workflow_id, generation)
+        with self._guard:
+            self._record_removal(uuid, workflow_id, generation)
+            queue = self._enqueue(uuid, operation)
+            for ahead in queue.operations:
+                if ahead.name == 'spawn':
+                    ahead.superseded.set()
+            if not queue.turn.wait_for(
+                lambda: queue.operations[0] is operation, _destroy_wait()
+            ):
+                operation.deferred = functools.partial(
+                    self.driver.destroy, instance
+                )
+                LOG.warning(
+                    'Destroy of %s on %s still waits behind %s; it will '
+                    'run in its turn',
+                    uuid,
+                    self.host,
+                    ', '.join(
+                        op.name
+                        for op in itertools.takewhile(
+                            lambda op: op is not operation, queue.operations
+                        )
+                    ),
+                )
+                return
+        try:
+            self.driver.destroy(instance)
+        finally:
+            self._hand_over(uuid, queue)
 
     def prepare_block_devices(
         self,
@@ -251,14 +506,19 @@ class ComputeManager:
         workflow_id=None,
         generation=None,
     ):
-        """Create the local disks; return the block_device_info for spawn."""
-        self._check_generation(
-            context, workflow_id, generation, 'prepare_block_devices'
-        )
-        info = self.driver.prepare_block_devices(
-            instance, block_device_mappings
-        )
-        block_device_db.set_host(context, instance['uuid'], self.host)
+        """Create the local disks; return the block_device_info for spawn.
+
+        :raises InstanceDeployFailure: its workflow already cleaned them
+            up or destroyed the instance here at this generation or a
+            newer one (a call that outlived its step).
+        """
+        with self._turn(
+            context, instance, 'prepare_block_devices', workflow_id, generation
+        ):
+            info = self.driver.prepare_block_devices(
+                instance, block_device_mappings
+            )
+            block_device_db.set_host(context, instance['uuid'], self.host)
         return info
 
     def cleanup_block_devices(
@@ -270,20 +530,24 @@ class ComputeManager:
         generation=None,
     ):
         """Remove the local disks prepare_block_devices made (idempotent)."""
-        self._check_generation(
-            context, workflow_id, generation, 'cleanup_block_devices'
-        )
-        self.driver.cleanup_block_devices(instance, block_device_mappings)
+        with self._turn(
+            context, instance, 'cleanup_block_devices', workflow_id, generation
+        ):
+            self.driver.cleanup_block_devices(instance, block_device_mappings)
 
     def power_on(self, context, instance, workflow_id=None, generation=None):
         """Start the instance; return its info dict."""
-        self._check_generation(context, workflow_id, generation, 'power_on')
-        return self.driver.power_on(instance)
+        with self._turn(
+            context, instance, 'power_on', workflow_id, generation
+        ):
+            return self.driver.power_on(instance)
 
     def power_off(self, context, instance, workflow_id=None, generation=None):
         """Stop the instance; return its info dict."""
-        self._check_generation(context, workflow_id, generation, 'power_off')
-        return self.driver.power_off(instance)
+        with self._turn(
+            context, instance, 'power_off', workflow_id, generation
+        ):
+            return self.driver.power_off(instance)
 
     def get_info(self, context, instance_uuid):
         """``{'uuid', 'power_state', 'host', 'node'}`` of an instance here.
