@@ -12,6 +12,7 @@ this module knows which workflow a request needs and its inputs, never
 the flows, their steps nor the RPC clients of the services they call.
 """
 
+from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
@@ -108,6 +109,11 @@ class API:
         )
         return instances, reservation_id
 
+    # Retried whole (it is the outermost transaction): MariaDB may pick
+    # it as a deadlock victim against a conductor writing the same index
+    # ranges (workflows by target); nothing outside the database happened
+    # yet, and a retry writes new ids.
+    @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
     @db_api.context_manager.writer
     def _create_rows(
         self,
@@ -340,6 +346,8 @@ class API:
         if workflow_id is not None:
             self.compute_task_api.delete_instance(context, workflow_id)
 
+    # Retried whole on a deadlock, as _create_rows is.
+    @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
     @db_api.context_manager.writer
     def _create_delete_rows(self, context, instance):
         """Abort requests, task_state, action and delete workflow: one

@@ -1,5 +1,7 @@
 """nova.compute.api: validation writes nothing; quotas; visibility."""
 
+from oslo_db import exception as db_exc
+
 from nova import context as nova_context
 from nova import exception
 from nova.tests.functional import base
@@ -145,3 +147,44 @@ class TestVisibility(base.FunctionalTestCase):
         )
         self.assertEqual('after me', updated['display_name'])
         self.assertEqual('after-me', updated['hostname'])
+
+
+class TestDeadlockRetry(base.FunctionalTestCase):
+    """MariaDB may choose a DELETE's or a boot's transaction as the
+    victim of a deadlock with a conductor (seen in
+    test_conductor_failover): the compute API retries it whole."""
+
+    def test_delete_retried_after_a_deadlock(self):
+        uuid = self.boot(name='deadlocked')['uuid']
+        self.wait_for(uuid, 'active')
+        real = self.api.compute_task_api.create_delete_workflow
+        calls = []
+
+        def deadlock_once(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise db_exc.DBDeadlock()
+            return real(*args, **kwargs)
+
+        self.patch(
+            self.api.compute_task_api, 'create_delete_workflow', deadlock_once
+        )
+        self.api.delete(self.context, uuid)
+        self.wait_for(uuid, gone=True)
+        self.assertEqual(2, len(calls))
+        # The first attempt rolled back whole: one delete action, one
+        # delete workflow.
+        self.assertEqual(
+            [('delete_instance', 'SUCCESS')],
+            [
+                (w['name'], w['state'])
+                for w in self.workflows_of(uuid)
+                if w['name'] == 'delete_instance'
+            ],
+        )
+        actions = self.query(
+            "SELECT COUNT(*) AS n FROM instance_actions WHERE "
+            "instance_uuid = :u AND action = 'delete'",
+            u=uuid,
+        )
+        self.assertEqual(1, actions[0]['n'])
