@@ -20,6 +20,24 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 
+def _workflow_ids(method, workflow_ids):
+    """The ids of a cast, or [] (logged once) when the message is not
+    what nova's clients send: any client on the bus can cast, and a
+    malformed message must be dropped, not half-processed (a string
+    would be taken for a list of one-character ids)."""
+    if isinstance(workflow_ids, list) and all(
+        isinstance(w, str) and w for w in workflow_ids
+    ):
+        return workflow_ids
+    LOG.error(
+        'Dropping a malformed %s cast: workflow_ids must be a list of '
+        'ids, got %.200r',
+        method,
+        workflow_ids,
+    )
+    return []
+
+
 class ConductorManager:
     """RPC endpoint of nova-conductor (see nova.conductor.rpcapi)."""
 
@@ -42,19 +60,33 @@ class ConductorManager:
         secrets = (
             {'admin_password': admin_password} if admin_password else None
         )
-        for workflow_id in workflow_ids:
+        for workflow_id in _workflow_ids('build_instances', workflow_ids):
             self.runner.submit(workflow_id, secrets=secrets)
 
     def delete_instance(self, context, workflow_id):
-        self.runner.submit(workflow_id)
+        for valid_id in _workflow_ids('delete_instance', [workflow_id]):
+            self.runner.submit(valid_id)
 
     def resume_workflows(self, context, workflow_ids):
-        for workflow_id in workflow_ids:
+        for workflow_id in _workflow_ids('resume_workflows', workflow_ids):
             self.runner.submit(workflow_id)
 
     def task_complete(
         self, context, workflow_id, task_name, token, result=None, failure=None
     ):
+        if not all(
+            isinstance(value, str) and value
+            for value in (workflow_id, task_name, token)
+        ):
+            LOG.error(
+                'Dropping a malformed task_complete cast: workflow_id, '
+                'task_name and token must be strings, got %.100r, %.100r, '
+                '%.100r',
+                workflow_id,
+                task_name,
+                token,
+            )
+            return
         self.runner.complete(
             workflow_id, task_name, token, result=result, failure=failure
         )

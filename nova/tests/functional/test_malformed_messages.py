@@ -7,6 +7,9 @@ dropped. Afterwards the same conductors still build and delete a server,
 and nothing was written for the garbage.
 """
 
+import logging
+
+import fixtures
 import oslo_messaging as messaging
 
 from nova import rpc
@@ -68,6 +71,9 @@ class MalformedMessagesTest(base.FunctionalTestCase):
         }
 
     def test_garbage_is_dropped_and_service_goes_on(self):
+        logs = self.useFixture(
+            fixtures.FakeLogger(name='nova.conductor', level=logging.INFO)
+        )
         before = self._counts()
         client = self._client()
         for method, kwargs in GARBAGE:
@@ -80,6 +86,12 @@ class MalformedMessagesTest(base.FunctionalTestCase):
         uuid = self.boot(name='after-garbage')['uuid']
         self.wait_for(uuid, 'active')
         self.assertEqual(1, self.boots_of(uuid))
+        # Ill-typed ids are dropped whole: a string is not taken for a
+        # list of one-character ids.
+        self.assertIn('Dropping a malformed build_instances cast', logs.output)
+        self.assertNotIn('Workflow n not found', logs.output)
+        self.assertIn('Dropping a malformed task_complete cast', logs.output)
+        self.assertIn('Dropping a malformed delete_instance cast', logs.output)
         after = self._counts()
         self.assertEqual(before['instances'] + 1, after['instances'])
         self.assertEqual(before['workflows'] + 1, after['workflows'])
