@@ -61,6 +61,33 @@ _retry_db_errors = oslo_db_api.wrap_db_retry(
 )
 
 
+class StepCancelled(Exception):
+    """The engine gave up on this execution (its timeout passed, or the
+    workflow is aborting) while the step was about to run it again."""
+
+
+def _unless_cancelled(method):
+    """``method``, refused once the engine cancelled the execution.
+
+    _retry_db_errors runs a step again in the same thread, after a delay,
+    when a call or a write failed; by then the engine may have timed the
+    step out and reverted it (the RPC call of a spawn and its step time
+    out together). Running it again then would act after the revert (a
+    spawning task state on a server in ERROR; a spawn cast nobody waits
+    for): invariant I6, no execution starts after a step timed out.
+    """
+
+    @functools.wraps(method)
+    def attempt(self, *args, **kwargs):
+        if self.cancelled():
+            raise StepCancelled(
+                'step %s: the engine gave up on it; not run again' % self.name
+            )
+        return method(self, *args, **kwargs)
+
+    return attempt
+
+
 class Step(orc.Task):
     """A nova workflow step.
 
@@ -88,7 +115,13 @@ class Step(orc.Task):
         if cls.idempotent:
             for name in ('execute', 'revert'):
                 if name in cls.__dict__:
-                    setattr(cls, name, _retry_db_errors(cls.__dict__[name]))
+                    setattr(
+                        cls,
+                        name,
+                        _retry_db_errors(
+                            _unless_cancelled(cls.__dict__[name])
+                        ),
+                    )
 
 
 #: What a FencedStep's execute and revert are given besides their domain

@@ -1,6 +1,8 @@
 """nova workflow steps: idempotent, re-run on database disconnects, and
 acting with the caller's context fenced by the workflow."""
 
+import time
+
 from oslo_db import exception as db_exc
 import oslo_messaging as messaging
 from oslo_utils import uuidutils
@@ -33,6 +35,19 @@ class Flaky(base.Step):
         return 'done'
 
 
+class OutlivesItsTimeout(base.Step):
+    """Its call fails with an RPC timeout just after its step timed out."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = 0
+
+    def execute(self):
+        self.calls += 1
+        time.sleep(0.4)  # past the step's timeout
+        raise messaging.MessagingTimeout('no reply')
+
+
 class TestStepRetries(testtools.TestCase):
     def _run(self, step):
         engine = orc.Engine(orc.LinearFlow('f').add(step), resumable=False)
@@ -56,6 +71,17 @@ class TestStepRetries(testtools.TestCase):
         step = Flaky(messaging.MessagingTimeout('no reply'), name='s')
         self.assertEqual('SUCCESS', self._run(step).state)
         self.assertEqual(2, step.calls)
+
+    def test_no_rerun_after_the_engine_gave_up(self):
+        # The RPC call of a spawn and its step time out together: the
+        # retry must not run the step again after the engine timed it out
+        # and reverted it (found by the chaos soak: a server left ERROR
+        # with task_state spawning).
+        step = OutlivesItsTimeout(name='s', timeout=0.2)
+        self.assertRaises(orc.WorkflowFailed, self._run, step)
+        # A retry would start 0.5 s after the first call failed (0.4 s).
+        time.sleep(2.0)
+        self.assertEqual(1, step.calls)
 
     def test_other_errors_fail_at_once(self):
         step = Flaky(ValueError('bug'), name='s')
