@@ -40,16 +40,16 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 
-@db_api.context_manager.writer
+@db_api.context_manager.reader
 def _check_fence(context, operation):
-    """nova.db.fencing.check in a transaction of its own, on the primary.
+    """nova.db.fencing.check as a plain read in a transaction of its own.
 
-    Its share lock ends with this short transaction: the hypervisor
-    operation that follows cannot be part of it. What the check gives
-    is that a call from a conductor adopted away is refused before it
-    acts.
+    The hypervisor operation that follows cannot be part of a database
+    transaction, so a share lock would end before it anyway: what the
+    check gives is that a call from a conductor adopted away is refused
+    before it acts (the per-instance queue and tombstones close the rest).
     """
-    fencing.check(context, operation)
+    fencing.check(context, operation, share_lock=False)
 
 
 #: How many removals (instance, workflow) -> generation to remember.

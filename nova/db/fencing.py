@@ -37,17 +37,21 @@ def current_generation(context, workflow_id, share_lock=False):
     return context.session.connection().execute(query).scalar()
 
 
-def check(context, operation):
+def check(context, operation, share_lock=True):
     """Raise StaleWorkflowGeneration if the context's fence is stale.
 
-    Call it first inside a writer transaction. A context without a fence
-    (API requests, services acting on their own) passes.
+    Call it first inside a writer transaction: the share lock on the
+    workflow row then holds off an adoption until the writes commit. A
+    caller whose act is not a database write (a hypervisor operation)
+    gains nothing from the lock and reads plainly (``share_lock=False``).
+    A context without a fence (API requests, services acting on their
+    own) passes.
     """
     fence = getattr(context, 'workflow_fence', None)
     if not fence:
         return
     workflow_id, generation = fence
-    current = current_generation(context, workflow_id, share_lock=True)
+    current = current_generation(context, workflow_id, share_lock=share_lock)
     if current is None or current > generation:
         raise exception.StaleWorkflowGeneration(
             workflow_id=workflow_id,
