@@ -159,8 +159,9 @@ class WorkflowRunner:
         if loaded is None:
             return
         row, store, listeners = loaded
-        # The owner that started the step may still be recording it (the
-        # report can be faster than that write): retry while it is owned.
+        # The owner that started the step may still be recording its
+        # token (the report can be faster than that write), or another
+        # conductor may hold the workflow: retry while it is wanted.
         deadline = time.monotonic() + 2 * CONF.orchestration.lease_seconds
         while True:
             try:
@@ -193,12 +194,13 @@ class WorkflowRunner:
                     token,
                 )
                 return
-            # Still wanted: another conductor holds the workflow right now
-            # (perhaps recording a sibling's completion). Try again.
+            # Still wanted: the token is not recorded yet, or another
+            # conductor holds the workflow right now (perhaps recording a
+            # sibling's completion). Try again.
             if time.monotonic() > deadline:
                 current = self.backend.get_workflow(workflow_id)
                 LOG.warning(
-                    'Workflow %s: still owned by %s; the completion '
+                    'Workflow %s: still busy (owner %s); the completion '
                     'of %s is dropped and its timeout will decide',
                     workflow_id,
                     current['owner'],

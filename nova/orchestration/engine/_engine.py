@@ -86,19 +86,34 @@ def _encode_store(store, secret, limit):
     return text
 
 
-def _waits_for(loaded, task_name, token):
-    """True when the rows show a running workflow whose ``task_name``
-    waits for ``token``."""
+#: What the rows say of a completion (see _completion_status).
+_TAKEN, _NOT_YET, _STALE = 'taken', 'not yet', 'stale'
+
+
+def _completion_status(loaded, task_name, token):
+    """What the rows say of a completion of ``task_name`` with ``token``.
+
+    _TAKEN: the workflow runs forward and the step waits for ``token``.
+    _NOT_YET: the step runs and no token is recorded yet: its owner is
+    between the step's execute (which started the remote work, so the
+    report can be faster than the write) and recording the token it
+    returned, or died there (its adopter runs the step again, with a new
+    token). Try again. _STALE: anything else; it never becomes wanted.
+    """
     row, tasks = loaded
     if row['state'] != states.RUNNING:
-        return False
+        return _STALE
     for t in tasks:
         if t['name'] == task_name:
-            if t['state'] != states.RUNNING or not t['result']:
-                return False
+            if t['state'] != states.RUNNING:
+                return _STALE
+            if not t['result']:
+                return _NOT_YET
             data = json.loads(t['result'])
-            return isinstance(data, dict) and data.get('__pending__') == token
-    return False
+            if isinstance(data, dict) and data.get('__pending__') == token:
+                return _TAKEN
+            return _STALE
+    return _STALE
 
 
 class Engine:
@@ -563,11 +578,16 @@ class Engine:
         Accepted at most once, only while that step is still RUNNING with
         ``token`` (invariant I5): a duplicate, stale or late completion
         changes nothing at all, not even the lease. Returns the engine
-        (after running when ``run``), or None when the completion is stale
-        or the workflow is held by a live owner (try again later).
+        (after running when ``run``), or None when the completion is stale,
+        when the workflow is held by a live owner, or when the step has
+        not recorded its token yet (``waits_for`` tells whether to try
+        again).
         """
         loaded = backend.load(workflow_id)
-        if not _waits_for(loaded, task_name, token):
+        status = _completion_status(loaded, task_name, token)
+        if status == _NOT_YET:
+            return None
+        if status == _STALE:
             LOG.info(
                 'workflow %s: stale completion of %s (token %s) ignored',
                 workflow_id,
@@ -607,10 +627,13 @@ class Engine:
 
     @staticmethod
     def waits_for(workflow_id, task_name, token, backend):
-        """True while the workflow runs forward and ``task_name`` waits
-        for ``token``: a completion that ``complete`` returned None for is
-        still wanted (the workflow was busy), so try again."""
-        return _waits_for(backend.load(workflow_id), task_name, token)
+        """True while a completion that ``complete`` returned None for
+        may still be taken, so try again: the workflow runs forward and
+        ``task_name`` waits for ``token`` (the workflow was busy), or the
+        step runs and has not recorded its token yet (the report was
+        faster than the owner's write). False once it never can be."""
+        loaded = backend.load(workflow_id)
+        return _completion_status(loaded, task_name, token) != _STALE
 
     @classmethod
     def sweep(cls, backend, *, grace_seconds=60, limit=100, **kwargs):

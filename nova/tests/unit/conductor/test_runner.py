@@ -1,6 +1,7 @@
 """The conductor's workflow runner."""
 
 import json
+import threading
 import time
 from unittest import mock
 
@@ -40,6 +41,26 @@ def make_remote_flow():
             RemoteStep(name='one'), RemoteStep(name='two')
         ),
         Noop(name='after'),
+    )
+
+
+#: Called by EarlyReporter.execute with the step's name and token.
+EARLY_REPORT = []
+
+
+class EarlyReporter(orc.Task):
+    """Its remote side reports before execute has returned the token."""
+
+    def execute(self):
+        token = 'tok-%s' % self.name
+        EARLY_REPORT[0](self.name, token)
+        return orc.Pending(token)
+
+
+@orc.flow_factory(FACTORY + '.early', version=1)
+def make_early_flow():
+    return orc.LinearFlow('early-test').add(
+        EarlyReporter(name='spawn'), Noop(name='after')
     )
 
 
@@ -159,6 +180,38 @@ class TestRunner(test.TestCase):
         self.assertEqual(
             {'one': 'RUNNING', 'two': 'SUCCESS', 'after': 'PENDING'}, tasks
         )
+
+    def test_completion_faster_than_the_token_write_is_not_dropped(self):
+        # Found in CI (report mode, three servers): the host's report
+        # reached a conductor before the owner had recorded the spawn's
+        # token; it was dropped as stale and the server stayed BUILD
+        # until the step's timeout.
+        wid = orc.Engine.create(FACTORY + '.early', backend=self.backend)
+        real_complete = orc.Engine.complete
+        tried = threading.Event()
+
+        def complete(cls, *args, **kwargs):
+            engine = real_complete(*args, **kwargs)
+            tried.set()
+            return engine
+
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.orchestration.Engine.complete', complete
+            )
+        )
+
+        def report(name, token):
+            self.runner.complete(wid, name, token, result={'ok': 1})
+            self.assertTrue(tried.wait(10))  # refused: no token yet
+
+        EARLY_REPORT[:] = [report]
+        self.addCleanup(EARLY_REPORT.clear)
+        self.runner._run_workflow(wid)
+        deadline = time.monotonic() + 10
+        while self.backend.get_workflow(wid)['state'] != 'SUCCESS':
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
 
     def test_engines_of_a_readopted_workflow_stay_renewed(self):
         # The old engine's exit must not unregister the new one.

@@ -63,6 +63,23 @@ def waits():
     )
 
 
+class ReportedEarly(Spawn):
+    """The remote side reports before execute has returned its token."""
+
+    def execute(self):
+        LEDGER['hook'](self.name)
+        return super().execute()
+
+
+@orc.flow_factory(PREFIX + 'reported_early')
+def reported_early():
+    lg = LEDGER['ledger']
+    return orc.LinearFlow('reported_early').add(
+        ReportedEarly('spawn', ledger=lg, timeout=600),
+        base.Step('c', ledger=lg),
+    )
+
+
 class SpawnAgain(base.Step):
     def execute(self):
         super().execute()
@@ -194,6 +211,46 @@ class Convergence(base.BackendTestCase):
         )
         self.assertEqual(after, self.row(e.workflow_id))
 
+    def test_completion_before_its_token_is_recorded_is_retried(self):
+        # Found in CI (report mode): the compute host reported before the
+        # owner had recorded the spawn's token, and the completion was
+        # dropped as stale; the build waited for its timeout in BUILD.
+        # It changes nothing yet, but is still wanted: the caller tries
+        # again and it is taken once the token is there.
+        seen = []
+
+        def report(task):
+            wid = LEDGER['wid']
+            before = self.row(wid)
+            self.assertIsNone(
+                orc.Engine.complete(
+                    wid, task, 'tok-1', self.backend, result=1, owner='c2'
+                )
+            )
+            self.assertEqual(before, self.row(wid))
+            seen.append(orc.Engine.waits_for(wid, task, 'tok-1', self.backend))
+            # A token the step will never wait for is stale all the same.
+            seen.append(orc.Engine.waits_for(wid, 'c', 'tok-1', self.backend))
+
+        LEDGER['hook'] = report
+        wid = orc.Engine.create(
+            PREFIX + 'reported_early', backend=self.backend
+        )
+        LEDGER['wid'] = wid
+        waiting = orc.Engine.load(wid, self.backend, owner='c1').run()
+        self.assertEqual({'spawn'}, set(waiting.waiting))
+        self.assertEqual([True, False], seen)
+        self.assertTrue(
+            orc.Engine.waits_for(wid, 'spawn', 'tok-1', self.backend)
+        )
+        done = orc.Engine.complete(
+            wid, 'spawn', 'tok-1', self.backend, result=1, owner='c2'
+        )
+        self.assertEqual(states.SUCCESS, done.state)
+        self.assertFalse(
+            orc.Engine.waits_for(wid, 'spawn', 'tok-1', self.backend)
+        )
+
     def test_completion_read_before_a_duplicate_landed_changes_nothing(self):
         # I5, the fenced claim: two conductors get the same completion;
         # the second read the rows before the first was accepted. Its
@@ -223,7 +280,7 @@ class Convergence(base.BackendTestCase):
         self.assertEqual(after, self.row(wid))
 
     def test_completion_while_the_revert_is_handed_over_is_refused(self):
-        # I5, _waits_for's state check: the row is ABORTING and unowned
+        # I5, _completion_status's state check: the row is ABORTING and unowned
         # (released mid-revert) while 'spawn' still shows its token.
         e = self.engine('waits').run()
         wid = e.workflow_id
