@@ -51,12 +51,27 @@ def configure(conf=CONF):
             max_retries=conf.database.max_retries,
             retry_interval=conf.database.retry_interval,
         )
+        context_manager.append_on_engine_create(_hide_statement_parameters)
         context_manager.append_on_engine_create(_tune_sqlite)
         context_manager.append_on_engine_create(_bound_idle_transactions)
         context_manager.append_on_engine_create(
             crash_points.install_from_environment
         )
         _configured = True
+
+
+def _hide_statement_parameters(engine):
+    """Keep the values of a statement's parameters out of its errors.
+
+    SQLAlchemy writes them into the text of every error of a statement,
+    and that text is logged (a 500 of the API, a failed step), kept in
+    workflow_tasks.failure and shown in instance faults. An insert of an
+    instance carries its user_data, which must appear in none of these.
+    The SQL itself and the error stay, so the failure is still clear.
+    (``[database] connection_debug`` then traces statements without
+    their values too.)
+    """
+    engine.hide_parameters = True
 
 
 def _tune_sqlite(engine):
@@ -201,6 +216,7 @@ def use_connection(url):
     global _configured
     manager = context_manager.make_new_manager()
     manager.configure(connection=url, sqlite_fk=True)
+    manager.append_on_engine_create(_hide_statement_parameters)
     manager.append_on_engine_create(_tune_sqlite)
     manager.append_on_engine_create(_bound_idle_transactions)
     restore = context_manager.patch_factory(manager)
