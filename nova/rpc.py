@@ -79,6 +79,17 @@ def cleanup():
             _transport = None
 
 
+#: oslo.messaging's default ``rpc_response_timeout``, in seconds.
+_RPC_TIMEOUT_DEFAULT = 60
+
+
+def response_timeout():
+    """Seconds an RPC call waits for its answer: the deployment's
+    ``rpc_response_timeout`` (registered by oslo.messaging once a
+    transport exists; its default before)."""
+    return getattr(CONF, 'rpc_response_timeout', _RPC_TIMEOUT_DEFAULT)
+
+
 def get_client(target, version_cap=None, timeout=None):
     """An RPC client of ``target`` on the process transport."""
     return messaging.get_rpc_client(

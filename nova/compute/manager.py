@@ -23,13 +23,15 @@ import itertools
 import threading
 
 from futurist import periodics
+from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from nova import context as nova_context
 from nova import exception
 from nova import orchestration as orc
-from nova.conductor import rpcapi as conductor_rpcapi
+from nova import rpc
+from nova.compute import completions
 import nova.conf
 from nova.db import api as db_api
 from nova.db import block_device as block_device_db
@@ -40,9 +42,17 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 
+@oslo_db_api.wrap_db_retry(
+    max_retries=3,
+    retry_interval=0.25,
+    inc_retry_interval=True,
+    retry_on_disconnect=True,
+    retry_on_deadlock=True,
+)
 @db_api.context_manager.reader
 def _check_fence(context, operation):
-    """nova.db.fencing.check as a plain read in a transaction of its own.
+    """nova.db.fencing.check as a plain read in a transaction of its own,
+    tried again when the database connection drops (a read: safe).
 
     The hypervisor operation that follows cannot be part of a database
     transaction, so a share lock would end before it anyway: what the
@@ -55,9 +65,6 @@ def _check_fence(context, operation):
 #: How many removals (instance, workflow) -> generation to remember.
 _TOMBSTONES = 10000
 
-#: oslo.messaging's default ``rpc_response_timeout``, in seconds.
-_RPC_TIMEOUT_DEFAULT = 60
-
 #: Operations that make something on the host for an instance: refused
 #: after a removal by the same workflow at their generation or newer.
 _CREATIONS = frozenset(['spawn', 'prepare_block_devices'])
@@ -68,7 +75,7 @@ _REMOVALS = frozenset(['destroy', 'cleanup_block_devices'])
 def _destroy_wait():
     """Seconds a destroy waits for its turn: half the caller's RPC
     timeout, so the destroy answers before the call times out."""
-    return getattr(CONF, 'rpc_response_timeout', _RPC_TIMEOUT_DEFAULT) / 2
+    return rpc.response_timeout() / 2
 
 
 class _Operation:
@@ -160,6 +167,7 @@ class ComputeManager:
         # the workflow removed the instance here (destroy or block device
         # cleanup), oldest first.
         self._tombstones = collections.OrderedDict()
+        self._reporter = completions.CompletionReporter(host)
 
     def __repr__(self):
         return '<ComputeManager %s>' % self.host
@@ -181,6 +189,7 @@ class ComputeManager:
         It is the driver's only cleanup: once the calls have ended there
         is nothing left to release, so this manager has no cleanup_host.
         """
+        self._reporter.stop()
         self.driver.cleanup_host()
 
     def periodic_tasks(self):
@@ -428,11 +437,13 @@ class ComputeManager:
         token,
         admin_password=None,
     ):
-        """Spawn, then report the outcome to the conductors (a cast).
+        """Spawn, then report the outcome to the conductors until one
+        acknowledges it (nova.compute.completions).
 
         The conductor's step waits with no thread for this report; the
-        step's timeout catches a report that never comes. The spawn is
-        :meth:`spawn`'s, so both modes race destroys the same way.
+        step's timeout catches a report that never comes (the host
+        died). The spawn is :meth:`spawn`'s, so both modes race destroys
+        the same way.
         """
         result = failure = None
         try:
@@ -446,14 +457,15 @@ class ComputeManager:
                 admin_password=admin_password,
             )
         except Exception as exc:
+            LOG.warning(
+                'Spawn of %s on %s failed; reporting it: %s',
+                instance['uuid'],
+                self.host,
+                exc,
+            )
             failure = orc.Failure.from_exception(exc).to_dict()
-        conductor_rpcapi.ConductorAPI().task_complete(
-            context,
-            workflow_id,
-            task_name,
-            token,
-            result=result,
-            failure=failure,
+        self._reporter.report(
+            context, workflow_id, task_name, token, result, failure
         )
 
     def destroy(self, context, instance, workflow_id=None, generation=None):

@@ -10,7 +10,7 @@ API version history:
   power_on, power_off, get_info; workflow calls carry (workflow_id,
   generation) for fencing.
 * 1.1 - spawn_and_report: a cast; the host reports the outcome to the
-  conductors with task_complete, so no conductor thread waits on it.
+  conductors (report_completion), so no conductor thread waits on it.
 """
 
 import oslo_messaging as messaging
@@ -92,8 +92,9 @@ class ComputeAPI:
     ):
         """Boot ``instance`` on ``host`` without waiting for it.
 
-        The host casts ``task_complete(workflow_id, task_name, token,
-        result | failure)`` to the conductors when the spawn ends.
+        When the spawn ends the host reports ``(workflow_id, task_name,
+        token, result | failure)`` to the conductors until one has
+        committed it (nova.compute.completions).
         """
         self._prepare(host, version='1.1').cast(
             ctxt,

@@ -12,6 +12,7 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from nova import context
+from nova import rpc
 from nova.conductor import rpcapi
 from nova.conductor import runner
 import nova.conf
@@ -41,7 +42,7 @@ def _workflow_ids(method, workflow_ids):
 class ConductorManager:
     """RPC endpoint of nova-conductor (see nova.conductor.rpcapi)."""
 
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def __init__(self, host=None):
         self.host = host or CONF.host
@@ -71,24 +72,57 @@ class ConductorManager:
         for workflow_id in _workflow_ids('resume_workflows', workflow_ids):
             self.runner.submit(workflow_id)
 
-    def task_complete(
-        self, context, workflow_id, task_name, token, result=None, failure=None
-    ):
-        if not all(
+    @staticmethod
+    def _valid_completion(message, workflow_id, task_name, token):
+        if all(
             isinstance(value, str) and value
             for value in (workflow_id, task_name, token)
         ):
-            LOG.error(
-                'Dropping a malformed task_complete cast: workflow_id, '
-                'task_name and token must be strings, got %.100r, %.100r, '
-                '%.100r',
-                workflow_id,
-                task_name,
-                token,
-            )
+            return True
+        LOG.error(
+            'Dropping a malformed %s: workflow_id, task_name and token '
+            'must be strings, got %.100r, %.100r, %.100r',
+            message,
+            workflow_id,
+            task_name,
+            token,
+        )
+        return False
+
+    def task_complete(
+        self, context, workflow_id, task_name, token, result=None, failure=None
+    ):
+        if not self._valid_completion(
+            'task_complete cast', workflow_id, task_name, token
+        ):
             return
         self.runner.complete(
             workflow_id, task_name, token, result=result, failure=failure
+        )
+
+    def report_completion(
+        self, context, workflow_id, task_name, token, result=None, failure=None
+    ):
+        """Record a remote step's completion, then acknowledge it (1.3).
+
+        A call: the answer tells the host whether it may forget the
+        report. ``'taken'`` once the completion is committed (the
+        workflow continues in this conductor's pool), ``'stale'`` when it
+        will never be wanted, ``'busy'`` when it could not be recorded in
+        half the RPC timeout (the host reports again). A malformed report
+        is ``'stale'``: reporting it again would not make it valid.
+        """
+        if not self._valid_completion(
+            'report_completion call', workflow_id, task_name, token
+        ):
+            return runner.COMPLETION_STALE
+        return self.runner.record_completion(
+            workflow_id,
+            task_name,
+            token,
+            rpc.response_timeout() / 2,
+            result=result,
+            failure=failure,
         )
 
     def periodic_tasks(self):

@@ -33,6 +33,11 @@ LOG = logging.getLogger(__name__)
 #: the workflow's owner is still recording that the step started.
 _COMPLETION_RETRY_INTERVAL = 0.05
 
+#: What record_completion says of a remote step's completion.
+COMPLETION_TAKEN = 'taken'
+COMPLETION_STALE = 'stale'
+COMPLETION_BUSY = 'busy'
+
 #: Most workflows one sweep adopts (more wait for the next sweep).
 SWEEP_LIMIT = 100
 
@@ -141,73 +146,171 @@ class WorkflowRunner:
     def complete(
         self, workflow_id, task_name, token, result=None, failure=None
     ):
-        """Record the end of a remote step and continue its workflow."""
+        """Record the end of a remote step and continue its workflow, in
+        the pool (a task_complete cast: nobody waits for the answer)."""
         self._pool.submit(
             self._complete, workflow_id, task_name, token, result, failure
         )
 
     def _complete(self, workflow_id, task_name, token, result, failure):
         try:
-            self._complete_step(workflow_id, task_name, token, result, failure)
+            recorded = self._record(
+                workflow_id,
+                task_name,
+                token,
+                result,
+                failure,
+                2 * CONF.orchestration.lease_seconds,
+            )
+            if recorded == COMPLETION_BUSY:
+                LOG.warning(
+                    'Workflow %s: the completion of %s is dropped; its '
+                    'timeout will decide',
+                    workflow_id,
+                    task_name,
+                )
+            elif recorded != COMPLETION_STALE:
+                self._drive(*recorded)
         except Exception:
             LOG.exception(
                 'Workflow %s: completion of %s failed', workflow_id, task_name
             )
 
-    def _complete_step(self, workflow_id, task_name, token, result, failure):
+    def record_completion(
+        self,
+        workflow_id,
+        task_name,
+        token,
+        patience,
+        result=None,
+        failure=None,
+    ):
+        """Record the end of a remote step now, then continue its
+        workflow in the pool; the caller acknowledges the report.
+
+        :param patience: seconds to keep trying while the workflow is
+            busy or has not recorded the token yet.
+        :returns: COMPLETION_TAKEN (committed), COMPLETION_STALE (never
+            wanted: forget it) or COMPLETION_BUSY (report it again).
+        :raises: a database error: nothing was recorded (report again).
+        """
+        if self._stopping:
+            return COMPLETION_BUSY  # a running conductor will take it
+        recorded = self._record(
+            workflow_id, task_name, token, result, failure, patience
+        )
+        if isinstance(recorded, str):
+            return recorded
+        engine = recorded[0]
+        with self._lock:
+            # Until a thread drives it: renewed by the heartbeat, and not
+            # taken for an orphan by this runner's own sweeper.
+            mine = workflow_id not in self._active
+            self._active.add(workflow_id)
+            self._engines[workflow_id] = engine
+        try:
+            self._pool.submit(self._drive_recorded, mine, *recorded)
+        except RuntimeError:
+            # Stopped meanwhile: the completion is committed; hand the
+            # rest back for a sweeper to adopt at once.
+            with self._lock:
+                if self._engines.get(workflow_id) is engine:
+                    del self._engines[workflow_id]
+                if mine:
+                    self._active.discard(workflow_id)
+            engine.release()
+        return COMPLETION_TAKEN
+
+    def _record(
+        self, workflow_id, task_name, token, result, failure, patience
+    ):
+        """Engine.complete, tried again while the completion is wanted
+        but cannot be taken yet.
+
+        :returns: (engine, row, store) for the caller to drive once the
+            completion is committed, else COMPLETION_STALE or
+            COMPLETION_BUSY.
+        """
+        return self._take(
+            orc.Engine.complete,
+            workflow_id,
+            task_name,
+            token,
+            patience,
+            result=result,
+            failure=failure,
+        )
+
+    def _take(self, take, workflow_id, task_name, token, patience, **kwargs):
+        """``take`` (Engine.complete or Engine.redo) of the wait of
+        ``task_name`` for ``token``, tried again while it is wanted but
+        cannot be taken yet -> (engine, row, store), else
+        COMPLETION_STALE or COMPLETION_BUSY."""
         loaded = self._load(workflow_id)
         if loaded is None:
-            return
+            return COMPLETION_STALE
         row, store, listeners = loaded
         # The owner that started the step may still be recording its
         # token (the report can be faster than that write), or another
         # conductor may hold the workflow: retry while it is wanted.
-        deadline = time.monotonic() + 2 * CONF.orchestration.lease_seconds
+        deadline = time.monotonic() + patience
         while True:
             try:
-                engine = orc.Engine.complete(
+                engine = take(
                     workflow_id,
                     task_name,
                     token,
                     self.backend,
-                    result=result,
-                    failure=failure,
                     owner=self.owner,
                     run=False,
                     listeners=listeners,
                     policy=workflows_db.engine_policy(),
+                    **kwargs,
                 )
             except orc.WorkflowFailed as exc:
                 self._mark_target_error(row, store, exc)
-                return
+                return COMPLETION_STALE
             if engine is not None:
-                self._drive(engine, row, store)
-                return
+                return engine, row, store
             if not orc.Engine.waits_for(
                 workflow_id, task_name, token, self.backend
             ):
                 LOG.info(
-                    'Workflow %s: completion of %s (token %s) is '
-                    'stale; ignored',
+                    'Workflow %s: %s of %s (token %s) is stale; ignored',
                     workflow_id,
+                    take.__name__,
                     task_name,
                     token,
                 )
-                return
+                return COMPLETION_STALE
             # Still wanted: the token is not recorded yet, or another
             # conductor holds the workflow right now (perhaps recording a
             # sibling's completion). Try again.
             if time.monotonic() > deadline:
                 current = self.backend.get_workflow(workflow_id)
                 LOG.warning(
-                    'Workflow %s: still busy (owner %s); the completion '
-                    'of %s is dropped and its timeout will decide',
+                    'Workflow %s: still busy (owner %s); %s of %s not '
+                    'recorded yet',
                     workflow_id,
                     current['owner'],
+                    take.__name__,
                     task_name,
                 )
-                return
+                return COMPLETION_BUSY
             time.sleep(_COMPLETION_RETRY_INTERVAL)
+
+    def _drive_recorded(self, mine, engine, row, store):
+        try:
+            self._drive(engine, row, store)
+        except Exception:
+            LOG.exception(
+                'Workflow %s: unexpected error in the conductor',
+                engine.workflow_id,
+            )
+        finally:
+            if mine:
+                with self._lock:
+                    self._active.discard(engine.workflow_id)
 
     def _drive(self, engine, row, store):
         """Run a claimed engine until it finishes, waits or is stopped."""

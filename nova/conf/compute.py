@@ -22,6 +22,16 @@ COMPUTE_OPTS = [
         help='Seconds between two reports of a host\'s capacity '
         'into the compute_nodes table.',
     ),
+    cfg.IntOpt(
+        'completion_report_timeout',
+        default=600,
+        min=1,
+        help='Seconds a host keeps reporting the outcome of a spawn '
+        '(``[conductor] spawn_mode = report``) until a conductor '
+        'acknowledges it, through broker restarts and conductor '
+        'crashes. After that, or if the host stops meanwhile, the '
+        'build\'s ``[conductor] spawn_timeout`` decides.',
+    ),
 ]
 
 

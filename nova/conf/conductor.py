@@ -21,22 +21,21 @@ CONDUCTOR_OPTS = [
     ),
     cfg.StrOpt(
         'spawn_mode',
-        default='call',
+        default='report',
         choices=[
             (
-                'call',
-                'the spawn step waits for the compute '
-                'host\'s answer on an RPC call',
+                'report',
+                'the spawn step casts to the compute host and the '
+                'workflow waits with no thread until the host reports '
+                'back; the host reports until a conductor has committed '
+                'the outcome (through broker restarts and conductor '
+                'crashes), and spawn_timeout catches a host that died',
             ),
             (
-                'report',
-                'the spawn step casts to the compute '
-                'host and the workflow waits with no '
-                'thread until the host reports back '
-                '(task_complete); a report lost with '
-                'its message (e.g. RabbitMQ restarted '
-                'with non-durable queues) fails the '
-                'build at spawn_timeout',
+                'call',
+                "the spawn step waits for the compute host's answer on "
+                'an RPC call, holding a conductor thread for the whole '
+                'spawn',
             ),
         ],
         help='How a conductor waits for a spawn.',

@@ -18,6 +18,7 @@ from nova.orchestration import factory as factory_mod
 from nova.orchestration import states
 from nova.orchestration._compiler import compile_flow
 from nova.orchestration.engine._journal import Journal
+from nova.orchestration.engine._loop import PENDING_KEY
 from nova.orchestration.engine._loop import RunLoop
 from nova.orchestration.engine._policy import DEFAULT_POLICY
 from nova.orchestration.engine._pool import work_pool
@@ -109,11 +110,16 @@ def _completion_status(loaded, task_name, token):
                 return _STALE
             if not t['result']:
                 return _NOT_YET
-            data = json.loads(t['result'])
-            if isinstance(data, dict) and data.get('__pending__') == token:
-                return _TAKEN
-            return _STALE
+            return _TAKEN if _pending_token(t) == token else _STALE
     return _STALE
+
+
+def _pending_token(task_row):
+    """The token a RUNNING task row waits for, else None."""
+    if task_row['state'] != states.RUNNING or not task_row['result']:
+        return None
+    data = json.loads(task_row['result'])
+    return data.get(PENDING_KEY) if isinstance(data, dict) else None
 
 
 class Engine:
@@ -577,12 +583,57 @@ class Engine:
 
         Accepted at most once, only while that step is still RUNNING with
         ``token`` (invariant I5): a duplicate, stale or late completion
-        changes nothing at all, not even the lease. Returns the engine
-        (after running when ``run``), or None when the completion is stale,
+        changes nothing at all, not even the lease. When it returns an
+        engine the completion is committed, so whoever reported it may
+        forget it. Returns the engine (after running when ``run``,
+        claimed and not run otherwise), or None when the completion is stale,
         when the workflow is held by a live owner, or when the step has
         not recorded its token yet (``waits_for`` tells whether to try
         again).
         """
+        claimed = cls._claim_waiting(
+            workflow_id,
+            task_name,
+            token,
+            backend,
+            policy,
+            owner,
+            listeners,
+            secrets,
+        )
+        if claimed is None:
+            return None
+        engine, node = claimed
+        if failure is not None:
+            if isinstance(failure, BaseException):
+                failure = Failure.from_exception(failure)
+            elif isinstance(failure, dict):
+                failure = Failure.from_dict(failure)
+            engine._reverter.task_failed(node.index, failure)
+        else:
+            engine._loop.completed(node.index, True, result)
+        # Committed before anyone is told it was taken: a caller may then
+        # forget the completion (e.g. acknowledge it to the remote side),
+        # and a crash before run() loses nothing. The abort check is the
+        # run's: a requested abort reverts what this recorded.
+        engine._save_claimed('its completion could not be written')
+        return engine.run() if run else engine
+
+    @classmethod
+    def _claim_waiting(
+        cls,
+        workflow_id,
+        task_name,
+        token,
+        backend,
+        policy,
+        owner,
+        listeners,
+        secrets,
+    ):
+        """Claim the workflow if ``task_name`` waits for ``token``, and
+        stop the wait -> (engine, node); None when it does not (stale,
+        not yet recorded) or another owner holds the workflow."""
         loaded = backend.load(workflow_id)
         status = _completion_status(loaded, task_name, token)
         if status == _NOT_YET:
@@ -615,15 +666,18 @@ class Engine:
             engine.release()
             return None
         del waiting[node.index]
-        if failure is not None:
-            if isinstance(failure, BaseException):
-                failure = Failure.from_exception(failure)
-            elif isinstance(failure, dict):
-                failure = Failure.from_dict(failure)
-            engine._reverter.task_failed(node.index, failure)
-        else:
-            engine._loop.completed(node.index, True, result)
-        return engine.run() if run else engine
+        return engine, node
+
+    def _save_claimed(self, why):
+        """Commit what a completion or a redo changed in a workflow just
+        claimed; on a database error free it (why) and raise."""
+        try:
+            self._journal.save(check_abort=False)
+        except OwnershipLost:
+            raise
+        except Exception:
+            self._give_up(why)
+            raise
 
     @staticmethod
     def waits_for(workflow_id, task_name, token, backend):

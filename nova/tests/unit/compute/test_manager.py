@@ -5,6 +5,8 @@ import os
 import threading
 import time
 
+import fixtures
+from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
@@ -15,6 +17,7 @@ from nova.compute import manager as compute_manager
 from nova.compute import rpcapi as compute_rpcapi
 from nova.db import block_device as block_device_db
 from nova.db import compute_nodes
+from nova.db import fencing
 from nova.tests.unit.compute import base
 from nova.virt import fake
 from nova.virt import power_state
@@ -77,6 +80,26 @@ class ComputeManagerTestCase(base.DBTestCase):
         info = self._spawn()
         self.assertEqual(power_state.RUNNING, info['power_state'])
         self.assertTrue(os.path.isfile(os.path.join(self.path, 'disk')))
+
+    def test_fencing_check_survives_a_dropped_connection(self):
+        # Found by test_db_outages: the check's read failed once when the
+        # database killed the session, and the spawn failed with it,
+        # reverting a healthy build.
+        real = fencing.check
+        calls = []
+
+        def check(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise db_exc.DBConnectionError('session killed')
+            return real(*args, **kwargs)
+
+        self.useFixture(
+            fixtures.MonkeyPatch('nova.compute.manager.fencing.check', check)
+        )
+        info = self._spawn()
+        self.assertEqual(power_state.RUNNING, info['power_state'])
+        self.assertEqual(2, len(calls))
 
     def test_stale_generation_is_refused_before_acting(self):
         set_generation(self.db.engine, self.workflow_id, 3)

@@ -18,6 +18,7 @@ import fixtures
 from oslo_utils import uuidutils
 
 from nova import exception
+from nova.compute import completions
 from nova.compute import manager as compute_manager
 from nova.tests.unit.compute import base
 from nova.tests.unit.compute import test_manager
@@ -150,10 +151,14 @@ class RaceTestCase(base.DBTestCase):
         self.reports = []
         self.useFixture(
             fixtures.MonkeyPatch(
-                'nova.conductor.rpcapi.ConductorAPI.task_complete',
-                lambda api, ctxt, *args, **kwargs: self.reports.append(kwargs),
+                'nova.conductor.rpcapi.ConductorAPI.report_completion',
+                self._report_completion,
             )
         )
+
+    def _report_completion(self, api, ctxt, *args, **kwargs):
+        self.reports.append(kwargs)
+        return completions.TAKEN
 
     def _check_fence(self, context, operation):
         if operation == 'spawn' and self.fence_gate is not None:

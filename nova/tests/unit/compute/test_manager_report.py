@@ -1,9 +1,13 @@
-"""spawn_and_report: the spawn outcome is cast back to the conductors."""
+"""spawn_and_report: the spawn outcome is reported to the conductors,
+until one acknowledges it."""
 
 import os
 
 import fixtures
+import oslo_messaging as messaging
 
+from nova import test
+from nova.compute import completions
 from nova.compute import manager as compute_manager
 from nova.tests.unit.compute import base
 from nova.tests.unit.compute import test_manager
@@ -22,12 +26,15 @@ class TestSpawnAndReport(base.DBTestCase):
         }
         self.workflow_id = test_manager.add_workflow(self.db.engine, 2)
         self.reports = []
+
+        def report_completion(api, ctxt, *args, **kwargs):
+            self.reports.append((args, kwargs))
+            return completions.TAKEN
+
         self.useFixture(
             fixtures.MonkeyPatch(
-                'nova.conductor.rpcapi.ConductorAPI.task_complete',
-                lambda api, ctxt, *args, **kwargs: self.reports.append(
-                    (args, kwargs)
-                ),
+                'nova.conductor.rpcapi.ConductorAPI.report_completion',
+                report_completion,
             )
         )
 
@@ -78,3 +85,80 @@ class TestSpawnAndReport(base.DBTestCase):
         self.assertFalse(
             os.path.exists(fake.instance_path(self.instance['uuid']))
         )
+
+
+class TestCompletionReporter(test.TestCase):
+    """The host reports until a conductor acknowledges, within a bound."""
+
+    def setUp(self):
+        super().setUp()
+        self.reporter = completions.CompletionReporter('host1')
+        self.answers = []
+        self.sent = 0
+        self.waits = []
+
+        def report_completion(api, ctxt, *args, **kwargs):
+            self.sent += 1
+            answer = self.answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.conductor.rpcapi.ConductorAPI.report_completion',
+                report_completion,
+            )
+        )
+        # Waiting costs no time: the waits are recorded instead.
+        self.now = 0.0
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.compute.completions.time.monotonic', lambda: self.now
+            )
+        )
+        real_wait = self.reporter._stopping.wait
+
+        def wait(seconds):
+            self.waits.append(seconds)
+            self.now += seconds
+            return real_wait(0)
+
+        self.reporter._stopping.wait = wait
+
+    def report(self):
+        return self.reporter.report(
+            None, 'wf-1', 'spawn', 'tok-1', {'ok': 1}, None
+        )
+
+    def test_an_answer_ends_the_report(self):
+        for answer in (completions.TAKEN, completions.STALE):
+            self.answers = [answer]
+            self.assertEqual(answer, self.report())
+        self.assertEqual([], self.waits)
+
+    def test_no_answer_busy_or_error_is_sent_again_with_backoff(self):
+        timeout = messaging.MessagingTimeout('lost with the broker')
+        error = messaging.MessageDeliveryFailure('broker down')
+        self.answers = [timeout, 'busy', error] * 3 + [completions.TAKEN]
+        self.assertEqual(completions.TAKEN, self.report())
+        self.assertEqual(10, self.sent)
+        self.assertEqual([1, 2, 4, 8, 16, 30, 30, 30, 30], self.waits)
+
+    def test_gives_up_after_the_report_timeout(self):
+        self.flags(group='compute', completion_report_timeout=100)
+        self.answers = [messaging.MessagingTimeout('no conductor')] * 50
+        with self.assertLogs('nova.compute.completions', 'ERROR') as logs:
+            self.assertIsNone(self.report())
+        self.assertIn('Giving up the report of spawn', logs.output[0])
+        # Sent at 0, 1, 3, 7, 15, 31, 61 and 91 s; the next would be at
+        # 121 s, past the 100 s.
+        self.assertEqual(8, self.sent)
+        self.assertEqual(91, sum(self.waits))
+
+    def test_a_stopping_host_gives_up_at_once(self):
+        self.reporter.stop()
+        self.answers = [messaging.MessagingTimeout('no conductor')]
+        self.assertIsNone(self.report())
+        self.assertEqual(1, self.sent)
+        self.assertEqual([], self.waits)

@@ -171,7 +171,7 @@ class TestRunner(test.TestCase):
                 'nova.orchestration.Engine.complete', busy_once
             )
         )
-        self.runner._complete_step(wid, 'two', 'tok-two', 2, None)
+        self.runner._complete(wid, 'two', 'tok-two', 2, None)
         self.assertEqual(['two', 'two'], calls)
         tasks = {
             t['name']: t['state']
@@ -212,6 +212,81 @@ class TestRunner(test.TestCase):
         while self.backend.get_workflow(wid)['state'] != 'SUCCESS':
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.02)
+
+    def waiting_remote_workflow(self):
+        wid = orc.Engine.create(FACTORY + '.remote', backend=self.backend)
+        self.runner._run_workflow(wid)
+        return wid
+
+    def task_states(self, wid):
+        return {
+            t['name']: t['state']
+            for t in self.backend.get_workflow(wid)['tasks']
+        }
+
+    def test_a_recorded_completion_is_committed_before_the_answer(self):
+        wid = self.waiting_remote_workflow()
+        driven = []
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.conductor.runner.WorkflowRunner._drive_recorded',
+                lambda runner, *args: driven.append(args),
+            )
+        )
+        self.assertEqual(
+            runner.COMPLETION_TAKEN,
+            self.runner.record_completion(wid, 'one', 'tok-one', 1, result=1),
+        )
+        # Committed, though the workflow has not been driven on yet;
+        # meanwhile its lease is renewed and the sweeper leaves it alone.
+        self.assertEqual('SUCCESS', self.task_states(wid)['one'])
+        self.assertEqual(1, len(driven))
+        self.assertIn(wid, self.runner.active())
+        self.assertEqual(1, self.runner.heartbeat())
+        self.assertFalse(self.runner.submit(wid))
+        # The same report again (its answer was lost): stale.
+        self.assertEqual(
+            runner.COMPLETION_STALE,
+            self.runner.record_completion(wid, 'one', 'tok-one', 1, result=1),
+        )
+        self.assertEqual(1, len(driven))
+
+    def test_a_stopped_runner_records_nothing_and_strands_nothing(self):
+        # Found by TestResumeElsewhere: a conductor whose runner stopped
+        # still served RPC; it took a report, could not run the rest, and
+        # its heartbeat kept the workflow owned for good.
+        wid = self.waiting_remote_workflow()
+        self.runner.stop()
+        self.assertEqual(
+            runner.COMPLETION_BUSY,
+            self.runner.record_completion(wid, 'one', 'tok-one', 1, result=1),
+        )
+        self.assertEqual('RUNNING', self.task_states(wid)['one'])
+        # Stopped between the record and the hand-over to its pool.
+        other = runner.WorkflowRunner('conductor-b')
+        self.addCleanup(other.stop)
+        other._pool.shutdown()
+        self.assertEqual(
+            runner.COMPLETION_TAKEN,
+            other.record_completion(wid, 'one', 'tok-one', 1, result=1),
+        )
+        self.assertEqual('SUCCESS', self.task_states(wid)['one'])
+        self.assertIsNone(self.backend.get_workflow(wid)['owner'])
+        self.assertEqual(0, other.heartbeat())
+
+    def test_a_completion_the_owner_keeps_busy_is_not_recorded(self):
+        wid = self.waiting_remote_workflow()
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.orchestration.Engine.complete',
+                lambda cls, *args, **kwargs: None,  # always held elsewhere
+            )
+        )
+        self.assertEqual(
+            runner.COMPLETION_BUSY,
+            self.runner.record_completion(wid, 'two', 'tok-two', 0.1),
+        )
+        self.assertEqual('RUNNING', self.task_states(wid)['two'])
 
     def test_engines_of_a_readopted_workflow_stay_renewed(self):
         # The old engine's exit must not unregister the new one.
