@@ -31,7 +31,9 @@ from nova import context as nova_context
 from nova import exception
 from nova import orchestration as orc
 from nova import rpc
+from nova.compute import claims
 from nova.compute import completions
+from nova.conductor import rpcapi as conductor_rpcapi
 import nova.conf
 from nova.db import api as db_api
 from nova.db import block_device as block_device_db
@@ -175,10 +177,54 @@ class ComputeManager:
     # -- service hooks (nova.service.Service) --------------------------
 
     def init_host(self):
-        """Prepare the driver and report capacity before serving RPC, so
-        the scheduler can place builds on this host at once."""
+        """Before serving RPC: prepare the driver, report capacity (so the
+        scheduler can place builds here at once), destroy the guests no
+        claim holds any more, and tell the conductors that the spawns
+        the previous process of this host had taken are lost (they run
+        them again, see nova.conductor.down_hosts)."""
         self.driver.init_host()
-        self.report_capacity(nova_context.get_admin_context())
+        context = nova_context.get_admin_context()
+        self.report_capacity(context)
+        try:
+            self.reap_orphans(context)
+        except Exception:
+            # The database may be down: the periodic reaps them later.
+            LOG.exception('Reaping the orphans of %s failed', self.host)
+        conductor_rpcapi.ConductorAPI().compute_host_started(
+            context, self.host
+        )
+
+    def reap_orphans(self, context):
+        """Destroy the guests of this host that no resource claim holds.
+
+        A build claims its host before it spawns there, and a build's
+        revert or a delete destroys the guest before it releases the
+        claim, so a guest without a claim is left over: its host was
+        down when the build's attempt here was reverted (the revert
+        could not reach it), or a spawn that a restart made this host
+        forget the revert of. Each is checked again in the instance's
+        turn, so a build claiming the host meanwhile keeps its guest.
+
+        :returns: the uuids of the guests destroyed.
+        """
+        reaped = []
+        for uuid in self.driver.list_instances():
+            instance = {'uuid': uuid}
+            with self._turn(context, instance, 'reap', None, None):
+                if uuid not in self.driver.list_instances():
+                    continue  # destroyed meanwhile (a delete, say)
+                if claims.get_claims(
+                    context, instance_uuid=uuid, host=self.host
+                ):
+                    continue
+                self.driver.destroy(instance)
+            LOG.warning(
+                'Destroyed instance %s on %s: no resource claim holds it',
+                uuid,
+                self.host,
+            )
+            reaped.append(uuid)
+        return reaped
 
     def pre_stop(self):
         """Interrupt long driver operations so the stop does not wait.
@@ -205,7 +251,16 @@ class ComputeManager:
                 # A DB outage must not stop the periodic: report next time.
                 LOG.exception('Capacity report of %s failed', self.host)
 
-        return [report_capacity]
+        @periodics.periodic(
+            CONF.compute.orphan_reap_interval, run_immediately=False
+        )
+        def reap_orphans():
+            try:
+                self.reap_orphans(nova_context.get_admin_context())
+            except Exception:
+                LOG.exception('Reaping the orphans of %s failed', self.host)
+
+        return [report_capacity, reap_orphans]
 
     def report_capacity(self, context):
         """Write the driver's capacity into the host's compute node."""

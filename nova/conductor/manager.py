@@ -13,6 +13,7 @@ import oslo_messaging as messaging
 
 from nova import context
 from nova import rpc
+from nova.conductor import down_hosts
 from nova.conductor import rpcapi
 from nova.conductor import runner
 import nova.conf
@@ -42,7 +43,7 @@ def _workflow_ids(method, workflow_ids):
 class ConductorManager:
     """RPC endpoint of nova-conductor (see nova.conductor.rpcapi)."""
 
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.4')
 
     def __init__(self, host=None):
         self.host = host or CONF.host
@@ -125,6 +126,18 @@ class ConductorManager:
             failure=failure,
         )
 
+    def compute_host_started(self, context, host):
+        if not isinstance(host, str) or not host:
+            LOG.error(
+                'Dropping a malformed compute_host_started cast: host must '
+                'be a string, got %.100r',
+                host,
+            )
+            return
+        down_hosts.redo_spawns_of_restarted_host(
+            context.elevated(), self.runner, host
+        )
+
     def periodic_tasks(self):
         opts = CONF.orchestration
 
@@ -136,6 +149,7 @@ class ConductorManager:
         def sweep():
             if self._recovered:
                 self.runner.sweep()
+                self._fail_spawns_on_down_hosts()
                 return
             # Until it succeeds once (the database may be down at start),
             # each sweep first frees what a dead incarnation held.
@@ -143,6 +157,15 @@ class ConductorManager:
             self._recovered = True
 
         return [heartbeat, sweep]
+
+    def _fail_spawns_on_down_hosts(self):
+        try:
+            down_hosts.fail_spawns_on_down_hosts(
+                context.get_admin_context(), self.runner
+            )
+        except Exception:
+            # The database may be down: look again at the next sweep.
+            LOG.exception('Looking for spawns on down hosts failed')
 
     def cleanup_host(self):
         """Graceful stop: hand workflows back, wake another conductor.

@@ -8,6 +8,7 @@ API version history:
 * 1.2 - build_instances(workflow_ids, admin_password)
 * 1.3 - report_completion(workflow_id, task_name, token, result, failure):
   task_complete as a call, answered once the completion is committed
+* 1.4 - compute_host_started(host)
 """
 
 import oslo_messaging as messaging
@@ -32,7 +33,7 @@ class ConductorAPI:
 
     #: The newest version; each message is sent at the oldest version
     #: that has it, so conductors not yet upgraded still take it.
-    VERSION = '1.3'
+    VERSION = '1.4'
 
     def __init__(self):
         target = messaging.Target(
@@ -109,4 +110,11 @@ class ConductorAPI:
             token=token,
             result=result,
             failure=failure,
+        )
+
+    def compute_host_started(self, context, host):
+        """A compute host started (1.4): the spawns its previous process
+        had taken are lost; a conductor runs them again."""
+        self.client.prepare(version='1.4').cast(
+            context, 'compute_host_started', host=host
         )

@@ -176,6 +176,27 @@ class WorkflowRunner:
                 'Workflow %s: completion of %s failed', workflow_id, task_name
             )
 
+    def redo(self, workflow_id, task_name, token):
+        """Run a waiting remote step again, in the pool: its host lost
+        the work (see orc.Engine.redo)."""
+        self._pool.submit(self._redo, workflow_id, task_name, token)
+
+    def _redo(self, workflow_id, task_name, token):
+        try:
+            taken = self._take(
+                orc.Engine.redo,
+                workflow_id,
+                task_name,
+                token,
+                2 * CONF.orchestration.lease_seconds,
+            )
+            if not isinstance(taken, str):
+                self._drive(*taken)
+        except Exception:
+            LOG.exception(
+                'Workflow %s: running %s again failed', workflow_id, task_name
+            )
+
     def record_completion(
         self,
         workflow_id,

@@ -23,6 +23,15 @@ COMPUTE_OPTS = [
         'into the compute_nodes table.',
     ),
     cfg.IntOpt(
+        'orphan_reap_interval',
+        default=300,
+        min=1,
+        help='Seconds between two looks for guests of this host that no '
+        'resource claim holds (left over by a build reverted while the '
+        'host was down); each is destroyed. The host also looks when it '
+        'starts.',
+    ),
+    cfg.IntOpt(
         'completion_report_timeout',
         default=600,
         min=1,

@@ -119,3 +119,14 @@ def is_up(service, now=None):
         return False
     now = now or timeutils.utcnow()
     return (now - last) <= datetime.timedelta(seconds=CONF.service_down_time)
+
+
+def down_hosts(context, binary, hosts):
+    """The ones of ``hosts`` whose ``binary`` service is registered and
+    down (not up, or forced down). A host with no such service is not
+    counted: nothing says it went away."""
+    return {
+        service['host']
+        for service in get_all(context, binary=binary)
+        if service['host'] in hosts and not is_up(service)
+    }

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from nova import orchestration as orc
 import nova.conf
 from nova.db import api as db_api
+from nova.db import models
 
 CONF = nova.conf.CONF
 
@@ -65,6 +66,13 @@ _workflows = sa.table(
     sa.column('abort_requested'),
     sa.column('created_at'),
 )
+_workflow_tasks = sa.table(
+    'workflow_tasks',
+    sa.column('workflow_id'),
+    sa.column('name'),
+    sa.column('state'),
+)
+_claims = models.ResourceClaim.__table__
 
 _UNFINISHED = sorted(
     set(orc.states.WORKFLOW_STATES) - orc.states.WORKFLOW_TERMINAL
@@ -117,3 +125,39 @@ def request_abort(context, workflow_id):
         )
     except orc.WorkflowNotFound:
         return False
+
+
+@db_api.context_manager.reader
+def waiting_on_hosts(context, workflow_name, task_name, host=None):
+    """Workflows ``workflow_name`` that run with their step ``task_name``
+    RUNNING and hold a resource claim on a host (``host`` when given):
+    ``[{'id', 'host'}]``, oldest first. Owned ones too: the owner may be
+    a dead process whose lease has not run out yet, or a conductor
+    busy with the workflow for a moment; the caller takes the wait like
+    a completion, which tries again while it is owned.
+
+    A build's claim names the host its current attempt runs on (the
+    claims of the attempts before were released when they reverted).
+    """
+    query = (
+        sa.select(_workflows.c.id, _claims.c.host)
+        .select_from(
+            _workflows.join(
+                _workflow_tasks,
+                _workflow_tasks.c.workflow_id == _workflows.c.id,
+            ).join(_claims, _claims.c.workflow_id == _workflows.c.id)
+        )
+        .where(
+            _workflows.c.name == workflow_name,
+            _workflows.c.state == orc.states.RUNNING,
+            _workflow_tasks.c.name == task_name,
+            _workflow_tasks.c.state == orc.states.RUNNING,
+        )
+        .order_by(_workflows.c.created_at)
+    )
+    if host is not None:
+        query = query.where(_claims.c.host == host)
+    return [
+        dict(row._mapping)
+        for row in context.session.connection().execute(query)
+    ]

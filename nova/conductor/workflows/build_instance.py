@@ -39,6 +39,7 @@ import nova.conf
 from nova.db import actions as actions_db
 from nova.db import block_device as bdm_db
 from nova.db import instances as instances_db
+from nova.db import services as services_db
 from nova.network import api as network_api
 from nova.scheduler import rpcapi as scheduler_rpcapi
 from nova.virt import power_state
@@ -50,6 +51,7 @@ NAME = 'build_instance'
 #: The instance action whose events are this workflow's steps.
 ACTION = 'create'
 FACTORY = 'nova.conductor.workflows.build_instance'
+COMPUTE_BINARY = 'nova-compute'
 VERSION = 1
 
 #: Failures that are the host's fault: try the next alternate host. A
@@ -126,6 +128,25 @@ class SelectDestinations(base.InstanceTask):
         return scheduler_rpcapi.SchedulerAPI().select_destinations(
             self.context, request_spec
         )
+
+
+def _left_to_a_down_host(context, instance_uuid, destination):
+    """Whether the host of this attempt is down, so that what the attempt
+    made there (local disks, a guest) is left for the host to destroy
+    when it starts again: it destroys every guest no claim holds
+    (ComputeManager.reap_orphans), and this attempt's claim is released
+    by the revert. Calling a down host would only time out, over and
+    over, and fail the revert."""
+    host = destination['host']
+    if not services_db.down_hosts(context, COMPUTE_BINARY, {host}):
+        return False
+    LOG.warning(
+        'Instance %s: compute host %s is down; what the build made '
+        'there is destroyed when the host starts again',
+        instance_uuid,
+        host,
+    )
+    return True
 
 
 class AlternateHosts(orc.Retry):
@@ -240,6 +261,9 @@ class PrepareBlockDevices(base.InstanceTask):
             self.context, instance_uuid, read_deleted=True
         )
         bdms = bdm_db.get_by_instance(self.context, instance_uuid)
+        if _left_to_a_down_host(self.context, instance_uuid, destination):
+            bdm_db.destroy_by_instance(self.context, instance_uuid)
+            return
         compute_rpcapi.ComputeAPI().cleanup_block_devices(
             self.context,
             destination['host'],
@@ -306,6 +330,8 @@ class Spawn(base.InstanceTask):
         )
 
     def revert(self, instance_uuid, destination, **kwargs):
+        if _left_to_a_down_host(self.context, instance_uuid, destination):
+            return
         instance = instances_db.get(
             self.context, instance_uuid, read_deleted=True
         )

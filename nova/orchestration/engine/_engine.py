@@ -668,6 +668,59 @@ class Engine:
         del waiting[node.index]
         return engine, node
 
+    @classmethod
+    def redo(
+        cls,
+        workflow_id,
+        task_name,
+        token,
+        backend,
+        *,
+        run=True,
+        policy=None,
+        owner=None,
+        listeners=(),
+        secrets=None,
+    ):
+        """Run a waiting step again: its remote side lost the work (the
+        host that was doing it restarted), so no completion will come.
+
+        Taken like a completion (at most once, only while the step waits
+        for ``token``; see ``complete``): the step's execute runs again
+        and starts the remote work anew, with a new token. A step that is
+        not idempotent fails instead (interrupted), as one found RUNNING
+        after its owner died would. Returns the engine (run when ``run``)
+        or None.
+        """
+        claimed = cls._claim_waiting(
+            workflow_id,
+            task_name,
+            token,
+            backend,
+            policy,
+            owner,
+            listeners,
+            secrets,
+        )
+        if claimed is None:
+            return None
+        engine, node = claimed
+        if node.atom.idempotent:
+            engine._journal.touch(node.index)['result'] = None
+            engine._scheduler.ready.append(node.index)
+        else:
+            engine._reverter.task_failed(
+                node.index,
+                Failure.from_exception(
+                    OrchestrationError(
+                        'task %r: its remote work was lost and it is not '
+                        'idempotent' % task_name
+                    )
+                ),
+            )
+        engine._save_claimed('its new start could not be written')
+        return engine.run() if run else engine
+
     def _save_claimed(self, why):
         """Commit what a completion or a redo changed in a workflow just
         claimed; on a database error free it (why) and raise."""
@@ -688,6 +741,18 @@ class Engine:
         faster than the owner's write). False once it never can be."""
         loaded = backend.load(workflow_id)
         return _completion_status(loaded, task_name, token) != _STALE
+
+    @staticmethod
+    def waiting_tokens(workflow_id, backend):
+        """{task name: token} of the steps a running workflow waits for,
+        as its rows show them ({} once it does not run forward): what a
+        caller needs to complete one of them itself, e.g. with a failure
+        when the remote side is known to be gone."""
+        row, tasks = backend.load(workflow_id)
+        if row['state'] != states.RUNNING:
+            return {}
+        tokens = {t['name']: _pending_token(t) for t in tasks}
+        return {name: token for name, token in tokens.items() if token}
 
     @classmethod
     def sweep(cls, backend, *, grace_seconds=60, limit=100, **kwargs):

@@ -249,7 +249,7 @@ class ComputeManagerTestCase(base.DBTestCase):
             )
         self.flags(group='fake_driver', vcpus=16)
         self.flags(cpu_allocation_ratio=2.0)
-        [report] = self.manager.periodic_tasks()
+        report, _reap = self.manager.periodic_tasks()
         report()
         node = compute_nodes.get_by_host(self.ctxt, 'host1')
         self.assertEqual(
@@ -257,6 +257,39 @@ class ComputeManagerTestCase(base.DBTestCase):
             (node['vcpus'], node['vcpus_used'], node['cpu_allocation_ratio']),
         )
         self.assertEqual(1, len(compute_nodes.get_all(self.ctxt)))
+
+    def test_a_guest_no_claim_holds_is_reaped(self):
+        # Left by a build reverted while this host was down: the revert
+        # could not destroy it, and released the claim.
+        self._spawn()
+        kept = dict(self.instance, uuid=uuidutils.generate_uuid())
+        self.manager.spawn(self.ctxt, kept, [], {})
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.compute.claims.get_claims',
+                lambda ctxt, instance_uuid, host: (
+                    [{'host': host}] if instance_uuid == kept['uuid'] else []
+                ),
+            )
+        )
+        self.assertEqual(
+            [self.instance['uuid']], self.manager.reap_orphans(self.ctxt)
+        )
+        self.assertFalse(os.path.exists(self.path))
+        self.assertEqual([kept['uuid']], self.manager.driver.list_instances())
+
+    def test_start_reaps_and_tells_the_conductors(self):
+        started = []
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.conductor.rpcapi.ConductorAPI.compute_host_started',
+                lambda api, ctxt, host: started.append(host),
+            )
+        )
+        self._spawn()  # no claim holds it
+        self.manager.init_host()
+        self.assertFalse(os.path.exists(self.path))
+        self.assertEqual(['host1'], started)
 
     def test_the_callers_context_is_not_left_fenced(self):
         self._spawn()

@@ -80,6 +80,20 @@ def reported_early():
     )
 
 
+class IdemSpawn(Spawn):
+    idempotent = True
+
+
+@orc.flow_factory(PREFIX + 'waits_idem')
+def waits_idem():
+    lg = LEDGER['ledger']
+    return orc.LinearFlow('waits_idem').add(
+        base.Step('a', ledger=lg),
+        IdemSpawn('spawn', ledger=lg, timeout=600),
+        base.Step('c', ledger=lg),
+    )
+
+
 class SpawnAgain(base.Step):
     def execute(self):
         super().execute()
@@ -250,6 +264,53 @@ class Convergence(base.BackendTestCase):
         self.assertFalse(
             orc.Engine.waits_for(wid, 'spawn', 'tok-1', self.backend)
         )
+
+    def test_waiting_tokens_are_read_from_the_rows(self):
+        e = self.engine('waits_twice').run()
+        wid = e.workflow_id
+        self.assertEqual(
+            {'spawn': 'tok-1'}, orc.Engine.waiting_tokens(wid, self.backend)
+        )
+        orc.Engine.complete(wid, 'spawn', 'tok-1', self.backend, result=1)
+        self.assertEqual(
+            {'spawn2': 'tok-2'}, orc.Engine.waiting_tokens(wid, self.backend)
+        )
+        orc.Engine.complete(wid, 'spawn2', 'tok-2', self.backend, result=2)
+        self.assertEqual({}, orc.Engine.waiting_tokens(wid, self.backend))
+
+    def test_redo_runs_a_waiting_idempotent_step_again(self):
+        # The host doing the remote work restarted: the step starts it
+        # again, and waits again; a stale token changes nothing.
+        e = self.engine('waits_idem').run()
+        wid = e.workflow_id
+        before = self.row(wid)
+        self.assertIsNone(
+            orc.Engine.redo(wid, 'spawn', 'old-token', self.backend)
+        )
+        self.assertEqual(before, self.row(wid))
+        again = orc.Engine.redo(wid, 'spawn', 'tok-1', self.backend)
+        self.assertEqual({'spawn': 'tok-1'}, again.waiting)
+        self.assertEqual(
+            [('execute', 'a'), ('execute', 'spawn'), ('execute', 'spawn')],
+            [c for c in self.ledger.calls if c[0] == 'execute'],
+        )
+        done = orc.Engine.complete(
+            wid, 'spawn', 'tok-1', self.backend, result=1
+        )
+        self.assertEqual(states.SUCCESS, done.state)
+
+    def test_redo_fails_a_waiting_step_that_is_not_idempotent(self):
+        e = self.engine('waits').run()
+        wid = e.workflow_id
+        self.assertRaises(
+            orc.WorkflowFailed,
+            orc.Engine.redo,
+            wid,
+            'spawn',
+            'tok-1',
+            self.backend,
+        )
+        self.assertEqual(states.REVERTED, self.row(wid)['state'])
 
     def test_completion_read_before_a_duplicate_landed_changes_nothing(self):
         # I5, the fenced claim: two conductors get the same completion;

@@ -88,7 +88,12 @@ class PublicAPITest(testtools.TestCase):
                 'failure=None, *, run=True, policy=None, owner=None, '
                 'listeners=(), secrets=None)'
             ),
+            orc.Engine.redo: (
+                '(workflow_id, task_name, token, backend, *, run=True, '
+                'policy=None, owner=None, listeners=(), secrets=None)'
+            ),
             orc.Engine.waits_for: '(workflow_id, task_name, token, backend)',
+            orc.Engine.waiting_tokens: '(workflow_id, backend)',
             orc.Engine.sweep: (
                 '(backend, *, grace_seconds=60, limit=100, **kwargs)'
             ),
