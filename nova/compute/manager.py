@@ -22,6 +22,7 @@ import functools
 import itertools
 import threading
 
+import futurist
 from futurist import periodics
 from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
@@ -170,6 +171,11 @@ class ComputeManager:
         # cleanup), oldest first.
         self._tombstones = collections.OrderedDict()
         self._reporter = completions.CompletionReporter(host)
+        # Spawns cast to this host (spawn_and_report) run here, never on
+        # the RPC threads.
+        self._builds = futurist.ThreadPoolExecutor(
+            max_workers=CONF.compute.max_concurrent_builds
+        )
 
     def __repr__(self):
         return '<ComputeManager %s>' % self.host
@@ -237,6 +243,9 @@ class ComputeManager:
         """
         self._reporter.stop()
         self.driver.cleanup_host()
+        # The spawns queued here fail at once now (the driver is
+        # stopping); the conductors spawn them again when the host starts.
+        self._builds.shutdown(wait=True)
 
     def periodic_tasks(self):
         """The capacity report, every resource_report_interval seconds."""
@@ -337,6 +346,14 @@ class ComputeManager:
                     self.host,
                 )
 
+    def _leave(self, instance_uuid, operation, queue):
+        """Give up an operation's place without acting."""
+        with self._guard:
+            if queue.operations[0] is not operation:
+                queue.operations.remove(operation)
+                return
+        self._hand_over(instance_uuid, queue)
+
     def _record_removal(self, instance_uuid, workflow_id, generation):
         """Remember that the workflow removed the instance here at
         ``generation`` (guard held); forget the oldest beyond
@@ -383,32 +400,55 @@ class ComputeManager:
                 )
             )
 
-    @contextlib.contextmanager
-    def _turn(self, context, instance, name, workflow_id, generation):
-        """Act on the instance alone, in arrival order, and fenced.
+    def _arrive(self, instance_uuid, name, workflow_id, generation):
+        """Take a place in the instance's queue -> (operation, queue).
 
         A creation arriving after its workflow's removal is refused at
         once, a removal records its tombstone at once (before its fencing
         check: a stale removal's tombstone only refuses calls as stale as
-        itself); the fencing check is made in the turn, just before the
-        act.
+        itself).
 
-        :yields: the _Operation.
+        :raises InstanceDeployFailure: a creation that comes too late.
         """
-        instance_uuid = instance['uuid']
         operation = _Operation(name, workflow_id, generation)
         with self._guard:
             if name in _CREATIONS:
                 self._refuse_after_removal(instance_uuid, operation)
             if name in _REMOVALS:
                 self._record_removal(instance_uuid, workflow_id, generation)
-            queue = self._enqueue(instance_uuid, operation)
+            return operation, self._enqueue(instance_uuid, operation)
+
+    @contextlib.contextmanager
+    def _in_turn(self, context, instance_uuid, operation, queue):
+        """Wait for the operation's turn, check its fence, act, hand over.
+
+        :yields: the _Operation.
+        """
+        with self._guard:
             queue.turn.wait_for(lambda: queue.operations[0] is operation)
         try:
-            self._check_generation(context, workflow_id, generation, name)
+            self._check_generation(
+                context,
+                operation.workflow_id,
+                operation.generation,
+                operation.name,
+            )
             yield operation
         finally:
             self._hand_over(instance_uuid, queue)
+
+    @contextlib.contextmanager
+    def _turn(self, context, instance, name, workflow_id, generation):
+        """Act on the instance alone, in arrival order, and fenced: arrive
+        now, then act in the turn (the fencing check is made there, just
+        before the act).
+
+        :yields: the _Operation.
+        """
+        uuid = instance['uuid']
+        operation, queue = self._arrive(uuid, name, workflow_id, generation)
+        with self._in_turn(context, uuid, operation, queue):
+            yield operation
 
     def _queued_operations(self, instance_uuid):
         """Names of the instance's operations, the acting one first."""
@@ -438,10 +478,30 @@ class ComputeManager:
             driver error is reported as this, so callers can revert), or
             a destroy superseded the spawn.
         """
+        arrived = self._arrive(
+            instance['uuid'], 'spawn', workflow_id, generation
+        )
+        return self._spawn_arrived(
+            context,
+            instance,
+            arrived,
+            network_info,
+            block_device_info,
+            admin_password,
+        )
+
+    def _spawn_arrived(
+        self,
+        context,
+        instance,
+        arrived,
+        network_info,
+        block_device_info,
+        admin_password,
+    ):
+        """The spawn of an operation that took its place in the queue."""
         uuid = instance['uuid']
-        with self._turn(
-            context, instance, 'spawn', workflow_id, generation
-        ) as operation:
+        with self._in_turn(context, uuid, *arrived) as operation:
             if operation.superseded.is_set():
                 raise exception.InstanceDeployFailure(
                     reason='instance %s was destroyed on %s before its '
@@ -495,21 +555,67 @@ class ComputeManager:
         """Spawn, then report the outcome to the conductors until one
         acknowledges it (nova.compute.completions).
 
-        The conductor's step waits with no thread for this report; the
-        step's timeout catches a report that never comes (the host
-        died). The spawn is :meth:`spawn`'s, so both modes race destroys
-        the same way.
+        A cast: the spawn takes its place in the instance's queue now, in
+        arrival order, then runs on a pool of ``[compute]
+        max_concurrent_builds`` threads, so long spawns never hold the
+        threads that serve this host's RPC calls (with them, 64 spawns of
+        one host starved its other calls and failed builds). The
+        conductor's step waits with no thread for the report; a report
+        that never comes (the host died) is handled by the conductors
+        (nova.conductor.down_hosts). The spawn is :meth:`spawn`'s, so
+        both modes race destroys the same way.
+
+        A host that is stopping spawns nothing more (the conductors
+        spawn again when it starts). Returns nothing: oslo.messaging
+        serializes what an endpoint returns, even for a cast.
         """
-        result = failure = None
         try:
-            result = self.spawn(
+            arrived = self._arrive(
+                instance['uuid'], 'spawn', workflow_id, generation
+            )
+        except Exception as exc:
+            arrived = exc
+        try:
+            self._builds.submit(
+                self._spawn_and_report,
                 context,
                 instance,
+                arrived,
                 network_info,
                 block_device_info,
-                workflow_id=workflow_id,
-                generation=generation,
-                admin_password=admin_password,
+                (workflow_id, task_name, token),
+                admin_password,
+            )
+        except RuntimeError:
+            if not isinstance(arrived, Exception):
+                self._leave(instance['uuid'], *arrived)
+            LOG.warning(
+                'Not spawning %s on %s: the host is stopping',
+                instance['uuid'],
+                self.host,
+            )
+
+    def _spawn_and_report(
+        self,
+        context,
+        instance,
+        arrived,
+        network_info,
+        block_device_info,
+        report_to,
+        admin_password,
+    ):
+        result = failure = None
+        try:
+            if isinstance(arrived, Exception):
+                raise arrived
+            result = self._spawn_arrived(
+                context,
+                instance,
+                arrived,
+                network_info,
+                block_device_info,
+                admin_password,
             )
         except Exception as exc:
             LOG.warning(
@@ -519,6 +625,7 @@ class ComputeManager:
                 exc,
             )
             failure = orc.Failure.from_exception(exc).to_dict()
+        workflow_id, task_name, token = report_to
         self._reporter.report(
             context, workflow_id, task_name, token, result, failure
         )

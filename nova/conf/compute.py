@@ -23,6 +23,15 @@ COMPUTE_OPTS = [
         'into the compute_nodes table.',
     ),
     cfg.IntOpt(
+        'max_concurrent_builds',
+        default=10,
+        min=1,
+        help='Spawns a host runs at once (``[conductor] spawn_mode = '
+        'report``); more wait, with no thread, in the order they arrived. '
+        'They run on threads of their own, never on those that serve '
+        'the host\'s RPC calls.',
+    ),
+    cfg.IntOpt(
         'orphan_reap_interval',
         default=300,
         min=1,

@@ -197,6 +197,7 @@ class RaceTestCase(base.DBTestCase):
             'spawn',
             'token',
         )
+        wait_until(lambda: self.reports, 'the spawn was reported')
         [report] = self.reports
         if report['failure'] is not None:
             raise exception.InstanceDeployFailure(

@@ -2,9 +2,12 @@
 until one acknowledges it."""
 
 import os
+import threading
+import time
 
 import fixtures
 import oslo_messaging as messaging
+from oslo_serialization import jsonutils
 
 from nova import test
 from nova.compute import completions
@@ -12,6 +15,15 @@ from nova.compute import manager as compute_manager
 from nova.tests.unit.compute import base
 from nova.tests.unit.compute import test_manager
 from nova.virt import fake
+
+
+def wait_for_reports(test, count, timeout=10):
+    """Wait until the host sent ``count`` reports (spawns run on the
+    host's pool, after spawn_and_report returned)."""
+    deadline = time.monotonic() + timeout
+    while len(test.reports) < count:
+        test.assertLess(time.monotonic(), deadline, test.reports)
+        time.sleep(0.01)
 
 
 class TestSpawnAndReport(base.DBTestCase):
@@ -39,7 +51,7 @@ class TestSpawnAndReport(base.DBTestCase):
         )
 
     def _spawn_and_report(self):
-        self.manager.spawn_and_report(
+        returned = self.manager.spawn_and_report(
             self.ctxt,
             self.instance,
             [],
@@ -49,6 +61,10 @@ class TestSpawnAndReport(base.DBTestCase):
             'spawn',
             'token-1',
         )
+        # oslo.messaging serializes what an endpoint returns, even for a
+        # cast: a Future here logged an error for every spawn.
+        jsonutils.to_primitive(returned)
+        wait_for_reports(self, 1)
         self.assertEqual(1, len(self.reports))
         (workflow_id, task, token), kwargs = self.reports[0]
         self.assertEqual(
@@ -85,6 +101,69 @@ class TestSpawnAndReport(base.DBTestCase):
         self.assertFalse(
             os.path.exists(fake.instance_path(self.instance['uuid']))
         )
+
+
+class TestSpawnsHoldNoRpcThread(base.DBTestCase):
+    """Found by benchmarks/builds_in_flight.py: each spawn held one of the
+    host's 64 RPC threads for its whole length, so long spawns starved
+    the host's other calls and builds failed."""
+
+    def setUp(self):
+        super().setUp()
+        self.flags(group='compute', max_concurrent_builds=2)
+        self.manager = compute_manager.ComputeManager(
+            'host1', fake.FakeDriver('host1')
+        )
+        self.addCleanup(self.manager.pre_stop)
+        self.instance = {'uuid': None, 'flavor': {'root_gb': 1}}
+        self.workflow_id = test_manager.add_workflow(self.db.engine, 2)
+        self.reports = []
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'nova.conductor.rpcapi.ConductorAPI.report_completion',
+                lambda api, ctxt, *args, **kwargs: (
+                    self.reports.append(args) or completions.TAKEN
+                ),
+            )
+        )
+        self.running = 0
+        self.most = 0
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+
+        def spawn(instance, **kwargs):
+            with self.lock:
+                self.running += 1
+                self.most = max(self.most, self.running)
+            self.assertTrue(self.release.wait(10))
+            with self.lock:
+                self.running -= 1
+            return {'uuid': instance['uuid']}
+
+        self.manager.driver.spawn = spawn
+
+    def test_the_cast_returns_at_once_and_builds_are_bounded(self):
+        for i in range(5):
+            self.manager.spawn_and_report(
+                self.ctxt,
+                dict(self.instance, uuid='a0b1c2d3-0000-4000-8000-%012d' % i),
+                [],
+                {},
+                self.workflow_id,
+                2,
+                'spawn',
+                'token-%d' % i,
+            )
+        # Every cast returned; two spawns run, the others wait.
+        deadline = time.monotonic() + 10
+        while self.running < 2:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        time.sleep(0.1)  # room for a third, which must not start
+        self.assertEqual([], self.reports)
+        self.release.set()
+        wait_for_reports(self, 5)
+        self.assertEqual(2, self.most)
 
 
 class TestCompletionReporter(test.TestCase):
