@@ -7,8 +7,17 @@ When the workflow ends, a delete of the instance waiting for it is woken
 (nova.conductor.workflows.delete_instance.workflow_ended). The engine
 calls listeners after a transition is durable and ignores their errors,
 so a listener can never break a workflow.
+
+A process that dies right after the commit that ends a step never tells
+its listener: the step is finished in the rows and is never run again,
+so nothing would finish its event. The conductor that takes the
+workflow back closes such events from the rows
+(:func:`close_finished_events`) before it runs the workflow on.
 """
 
+import json
+
+from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
 
 from nova import orchestration as orc
@@ -21,6 +30,32 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 EVENT_PREFIX = 'conductor_'
+
+#: The engine tells a listener of a transition once and ignores its
+#: errors, so a write that failed on a dropped connection or a deadlock
+#: (a database failover, the conductor's sessions killed) would be lost
+#: for good: a step's event never started or left unfinished, a waiting
+#: delete woken only by its timeout. Such a write is made again, a few
+#: times (see InstanceWorkflowListener._tell).
+_retry_db_errors = oslo_db_api.wrap_db_retry(
+    max_retries=3,
+    retry_interval=0.25,
+    inc_retry_interval=True,
+    retry_on_disconnect=True,
+    retry_on_deadlock=True,
+)
+
+
+#: The result of the event of a step whose execution is over, by the
+#: state of the step's row. A step reverted or being reverted without a
+#: finished event had failed, or was aborted while it ran.
+_RESULT_OF_FINISHED = {
+    orc.states.SUCCESS: 'Success',
+    orc.states.FAILURE: 'Error',
+    orc.states.REVERTING: 'Error',
+    orc.states.REVERTED: 'Error',
+    orc.states.REVERT_FAILURE: 'Error',
+}
 
 
 class InstanceWorkflowListener:
@@ -35,6 +70,21 @@ class InstanceWorkflowListener:
         self.instance_uuid = instance_uuid
 
     def __call__(self, event):
+        self._tell(event, tries=[])
+
+    @_retry_db_errors
+    def _tell(self, event, tries):
+        """Write what ``event`` means; ``tries`` counts the calls.
+
+        Each write is safe to make again: starting an event reuses the
+        step's open row, a delete's wake-up is cast after the only reads
+        that may fail, and a finish tried again only finishes an open
+        row: if a connection dropped during the COMMIT of the first try,
+        that may have committed, and adding a finished row then would
+        record the step twice.
+        """
+        tries.append(event)
+        again = len(tries) > 1
         if event.kind == 'workflow':
             if (
                 self.instance_uuid
@@ -53,7 +103,7 @@ class InstanceWorkflowListener:
             )
         elif event.state == orc.states.SUCCESS:
             actions_db.event_finish(
-                self.context, self.action_id, name, 'Success'
+                self.context, self.action_id, name, 'Success', open_only=again
             )
         elif event.state == orc.states.FAILURE:
             traceback = event.failure.traceback if event.failure else None
@@ -63,7 +113,94 @@ class InstanceWorkflowListener:
                 name,
                 'Error',
                 traceback=traceback,
+                open_only=again,
             )
+
+    @_retry_db_errors
+    def close_finished(self, tasks):
+        """Finish the events of the steps that ``tasks`` (the workflow's
+        task rows) show finished; -> how many it finished or added.
+
+        A step's open event is finished with the row's end time; a
+        finished step with no event at all (its start was never told
+        either) gets a finished one. A step with only finished events
+        is left alone, so this is idempotent, and safe to make again
+        after a write whose commit's answer was lost (each call reads
+        the events first).
+        """
+        finished = [
+            task
+            for task in tasks
+            if task['name'] in self.step_names
+            and task['state'] in _RESULT_OF_FINISHED
+        ]
+        if not finished:
+            return 0
+        recorded = {}
+        for event in actions_db.events_get(self.context, self.action_id):
+            recorded.setdefault(event['event'], []).append(event)
+        closed = 0
+        for task in finished:
+            name = EVENT_PREFIX + task['name']
+            events = recorded.get(name, [])
+            if events and all(e['finish_time'] is not None for e in events):
+                continue
+            result = _RESULT_OF_FINISHED[task['state']]
+            LOG.info(
+                'Action %s: closing the event %s left %s by a conductor '
+                'that stopped (step %s)',
+                self.action_id,
+                name,
+                'open' if events else 'unrecorded',
+                task['state'],
+            )
+            actions_db.event_finish(
+                self.context,
+                self.action_id,
+                name,
+                result,
+                traceback=_traceback(task) if result == 'Error' else None,
+                start_time=task['started_at'],
+                finish_time=task['finished_at'] or task['revert_started_at'],
+            )
+            closed += 1
+        return closed
+
+
+def _traceback(task):
+    """The traceback of a task row's failure, or None."""
+    if not task['failure']:
+        return None
+    return orc.Failure.from_dict(json.loads(task['failure'])).traceback
+
+
+def close_finished_events(backend, workflow_id, listeners):
+    """Close the action events that the dead owner of ``workflow_id``
+    left open (see :meth:`InstanceWorkflowListener.close_finished`).
+
+    Call it when a conductor has claimed a workflow, before running it:
+    the engine's rows are then this conductor's to read, and no listener
+    of the workflow writes meanwhile. ``listeners`` are the workflow's
+    (those :func:`recorder_for` gives). Errors are logged, never raised:
+    closing the events must not keep the workflow from running.
+    """
+    recorders = [
+        listener
+        for listener in listeners
+        if isinstance(listener, InstanceWorkflowListener)
+    ]
+    if not recorders:
+        return
+    try:
+        _row, tasks = backend.load(workflow_id)
+        for recorder in recorders:
+            recorder.close_finished(tasks)
+    except Exception:
+        LOG.exception(
+            'Workflow %s: the action events of its finished steps could '
+            'not be closed (they stay open; the workflow runs on)',
+            workflow_id,
+        )
 
 
 def recorder_for(store, step_names):

@@ -141,6 +141,8 @@ class WorkflowRunner:
             # Poisoned: adopted too often. An operator must look.
             self._mark_target_error(row, store, exc)
             return
+        # A dead owner may have left events of finished steps open.
+        events.close_finished_events(self.backend, workflow_id, listeners)
         self._drive(engine, row, store)
 
     def complete(

@@ -48,13 +48,69 @@ def action_start(
 
 @db_api.context_manager.writer
 def action_finish(context, action_id, message=None):
-    """Set the finish time (and message, e.g. 'Error') of an action."""
+    """Set the finish time (and message, e.g. 'Error') of an action, and
+    finish the events still open with it.
+
+    An action's events end with it: the one open is the step that
+    finishes the action (the last step of its workflow, or the revert's
+    sentinel) or a step a revert cut short (an abort). They finish with
+    'Success' if the action succeeded (no message), else 'Error'. In the
+    same transaction, because the listener that would finish the last
+    step's event (nova.conductor.events) runs only after the engine's
+    commit that also ends the workflow: a process dying right after that
+    commit left the event open, and no conductor takes a finished
+    workflow back to close it.
+    """
     now = timeutils.utcnow()
-    context.session.connection().execute(
+    conn = context.session.connection()
+    conn.execute(
         _actions.update()
         .where(_actions.c.id == action_id)
         .values(finish_time=now, updated_at=now, message=message)
     )
+    conn.execute(
+        _events.update()
+        .where(
+            _events.c.action_id == action_id, _events.c.finish_time.is_(None)
+        )
+        .values(
+            finish_time=now,
+            result='Success' if message is None else 'Error',
+            updated_at=now,
+        )
+    )
+
+
+def _closed_by_action_end(conn, action_id, event):
+    """The id of the last event ``event`` of a finished action, or None
+    (the action runs, or the step has no event).
+
+    The end of the action finished it (see action_finish): a step run
+    again after that (the engine's commit of its first run was lost in
+    a crash) is not recorded twice, and the result the step reports
+    afterwards replaces the one the action's end assumed.
+    """
+    finished = conn.execute(
+        sa.select(_actions.c.finish_time).where(_actions.c.id == action_id)
+    ).scalar()
+    if finished is None:
+        return None
+    return conn.execute(
+        sa.select(sa.func.max(_events.c.id)).where(
+            _events.c.action_id == action_id, _events.c.event == event
+        )
+    ).scalar()
+
+
+@db_api.context_manager.reader
+def action_get(context, action_id):
+    """The action ``action_id`` (without its events), or None."""
+    row = (
+        context.session.connection()
+        .execute(sa.select(_actions).where(_actions.c.id == action_id))
+        .first()
+    )
+    return dict(row._mapping) if row is not None else None
 
 
 @db_api.context_manager.writer
@@ -62,7 +118,8 @@ def event_start(context, action_id, event, host=None):
     """Record that the step ``event`` of an action started.
 
     A step that runs again (retry, resume) reuses its unfinished event
-    row rather than adding a duplicate.
+    row rather than adding a duplicate, and adds none once the action's
+    end finished it (see action_finish). Returns the event's id.
     """
     now = timeutils.utcnow()
     conn = context.session.connection()
@@ -80,6 +137,9 @@ def event_start(context, action_id, event, host=None):
             .values(start_time=now, host=host, updated_at=now)
         )
         return open_row.id
+    closed = _closed_by_action_end(conn, action_id, event)
+    if closed is not None:
+        return closed
     return conn.execute(
         _events.insert().values(
             action_id=action_id,
@@ -93,11 +153,38 @@ def event_start(context, action_id, event, host=None):
 
 
 @db_api.context_manager.writer
-def event_finish(context, action_id, event, result, traceback=None, host=None):
-    """Finish the open event ``event`` with 'Success' or 'Error'."""
+def event_finish(
+    context,
+    action_id,
+    event,
+    result,
+    traceback=None,
+    host=None,
+    open_only=False,
+    start_time=None,
+    finish_time=None,
+):
+    """Finish the open event ``event`` with 'Success' or 'Error'.
+
+    With none open, a finished one is added, unless ``open_only``: a
+    caller making the write again after a commit whose answer was lost
+    (the connection dropped during COMMIT) passes it, since then no open
+    event means that its first try did finish it; nor when the newest
+    event of the step already has this result (told already: see
+    nova.conductor.events.close_finished_events). The price: a step run
+    again after a success whose start was never told, and that succeeds
+    again, is recorded once. Once the action's end
+    finished the step's event (see action_finish), that one is given
+    the result instead.
+
+    ``finish_time`` (and ``start_time``, for an added event) are when
+    the step really ended (and started), if not now: a conductor that
+    takes a workflow back closes the events its dead owner left open
+    (nova.conductor.events.close_finished_events).
+    """
     now = timeutils.utcnow()
     conn = context.session.connection()
-    open_row = conn.execute(
+    event_id = conn.execute(
         sa.select(_events.c.id)
         .where(
             _events.c.action_id == action_id,
@@ -105,28 +192,48 @@ def event_finish(context, action_id, event, result, traceback=None, host=None):
             _events.c.finish_time.is_(None),
         )
         .order_by(_events.c.id.desc())
-    ).first()
+    ).scalar()
     values = dict(
-        finish_time=now, result=result, traceback=traceback, updated_at=now
+        finish_time=finish_time or now,
+        result=result,
+        traceback=traceback,
+        updated_at=now,
     )
     if host:
         values['host'] = host
-    if open_row is None:
+    if event_id is None and open_only:
+        return
+    if event_id is None:
+        event_id = _closed_by_action_end(conn, action_id, event)
+    if event_id is None and _last_result(conn, action_id, event) == result:
+        # Already told: a conductor that took the workflow back closed
+        # this step's event while its previous owner, paused after the
+        # step's commit, had not told it yet; that owner tells it now.
+        return
+    if event_id is None:
         conn.execute(
             _events.insert().values(
                 action_id=action_id,
                 event=event,
-                start_time=now,
+                start_time=start_time or values['finish_time'],
                 created_at=now,
                 **values,
             )
         )
     else:
         conn.execute(
-            _events.update()
-            .where(_events.c.id == open_row.id)
-            .values(**values)
+            _events.update().where(_events.c.id == event_id).values(**values)
         )
+
+
+def _last_result(conn, action_id, event):
+    """The result of the newest event ``event`` of the action, or None."""
+    return conn.execute(
+        sa.select(_events.c.result)
+        .where(_events.c.action_id == action_id, _events.c.event == event)
+        .order_by(_events.c.id.desc())
+        .limit(1)
+    ).scalar()
 
 
 @db_api.context_manager.reader
@@ -155,6 +262,19 @@ def action_get_by_request_id(context, instance_uuid, request_id):
         )
     ]
     return action
+
+
+@db_api.context_manager.reader
+def events_get(context, action_id):
+    """The events of an action, oldest first."""
+    return [
+        dict(row._mapping)
+        for row in context.session.connection().execute(
+            sa.select(_events)
+            .where(_events.c.action_id == action_id)
+            .order_by(_events.c.id)
+        )
+    ]
 
 
 @db_api.context_manager.reader

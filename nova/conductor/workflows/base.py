@@ -43,21 +43,46 @@ def request_context(context):
     return nova_context.RequestContext.from_dict(context)
 
 
+#: oslo.db errors a service can only report back as a RemoteError (they
+#: are not in nova.rpc.ALLOWED_EXMODS) that mean its transaction did not
+#: happen: the call succeeds when made again once the database is back.
+_TRANSIENT_REMOTE_DB_ERRORS = frozenset(('DBConnectionError', 'DBDeadlock'))
+
+
+def is_transient_rpc_error(exc):
+    """Whether an RPC call failed for a reason that making it again
+    cures: no reply in time, or the callee lost its database connection
+    or was a deadlock victim mid-request (a database failover, its
+    sessions killed).
+
+    Without the second, a scheduler or a compute whose database session
+    was cut during the call failed the whole build: its RemoteError is
+    neither a disconnect of the conductor's own nor a host failure.
+    """
+    if isinstance(exc, messaging.MessagingTimeout):
+        return True
+    return (
+        isinstance(exc, messaging.RemoteError)
+        and exc.exc_type in _TRANSIENT_REMOTE_DB_ERRORS
+    )
+
+
 #: A lost database connection or a deadlock inside a step means the
 #: transaction did not happen: run the (idempotent) step again, a few
 #: times with a growing pause, before failing it. The server cuts the
 #: transactions of a conductor stalled past half a lease (see
 #: nova.db.api), and a database failover drops every connection.
 #: The same for an RPC call whose reply never came (a broker restart
-#: loses replies in flight): the calls a step makes are fenced and
-#: idempotent, so the step is simply run again.
+#: loses replies in flight) or whose callee lost its own database
+#: connection (is_transient_rpc_error): the calls a step makes are
+#: fenced and idempotent, so the step is simply run again.
 _retry_db_errors = oslo_db_api.wrap_db_retry(
     max_retries=3,
     retry_interval=0.5,
     inc_retry_interval=True,
     retry_on_disconnect=True,
     retry_on_deadlock=True,
-    exception_checker=lambda exc: isinstance(exc, messaging.MessagingTimeout),
+    exception_checker=is_transient_rpc_error,
 )
 
 
@@ -280,6 +305,12 @@ class MarkErrorOnRevert(FencedStep):
 DELETE_WORKFLOW = 'delete_instance'
 
 
+#: The messages of an action whose workflow reverted: the server is in
+#: error, or left to the delete that aborted the workflow.
+ACTION_ERROR = 'Error'
+ACTION_ABORTED = 'Aborted'
+
+
 def finish_revert(
     context, instance_uuid, action_id, action_name, workflow_id, flow_failures
 ):
@@ -294,7 +325,23 @@ def finish_revert(
     again), and that delete owns the instance and goes on. Any other
     abort is an operator's (``nova-manage workflow abort``): nothing
     will drive the instance any more, so it must not stay BUILDING.
+
+    Run again, it does nothing: the engine records the revert done in a
+    commit of its own, so a process that died after the revert's writes
+    but before that commit runs it again when the workflow is resumed.
+    The first run decided (its action finished with a revert's message);
+    another would record the fault twice, or change its mind about who
+    owns an abort.
     """
+    if _revert_finished(context, action_id):
+        LOG.info(
+            'Instance %s: %s already reverted (action %s finished); '
+            'nothing to do',
+            instance_uuid,
+            action_name,
+            action_id,
+        )
+        return
     failure = _first_failure(flow_failures)
     if failure is not None and failure.check(orc.Aborted):
         if aborted_by_delete(context, instance_uuid, workflow_id):
@@ -303,7 +350,9 @@ def finish_revert(
                 instance_uuid,
                 action_name,
             )
-            actions_db.action_finish(context, action_id, message='Aborted')
+            actions_db.action_finish(
+                context, action_id, message=ACTION_ABORTED
+            )
             return
         code, details = 500, None
         message = (
@@ -313,6 +362,35 @@ def finish_revert(
         LOG.warning('Instance %s: %s', instance_uuid, message)
     else:
         code, message, details = fault_from_failure(failure)
+    _finish_in_error(context, instance_uuid, action_id, code, message, details)
+
+
+def _revert_finished(context, action_id):
+    """Whether a revert finished ``action_id`` (see finish_revert)."""
+    action = actions_db.action_get(context, action_id)
+    return (
+        action is not None
+        and action['finish_time'] is not None
+        and action['message'] in (ACTION_ERROR, ACTION_ABORTED)
+    )
+
+
+@db_api.context_manager.writer
+def _finish_in_error(
+    context, instance_uuid, action_id, code, message, details
+):
+    """ERROR with its fault, and the action finished in error: one
+    transaction, made once.
+
+    In several, a crash between them left the fault written and the
+    action open, and the revert run again wrote the fault a second time
+    (found by nova/tests/integration/test_crash_points.py). The check
+    that no earlier run did it is in the transaction too, after the
+    fence's share lock on the workflow row.
+    """
+    fencing.check(context, 'finish the revert of action %s' % action_id)
+    if _revert_finished(context, action_id):
+        return
     try:
         set_error(context, instance_uuid, code, message, details)
     except exception.InstanceNotFound:
@@ -320,7 +398,7 @@ def finish_revert(
         LOG.info(
             'Instance %s gone before it could be set ERROR', instance_uuid
         )
-    actions_db.action_finish(context, action_id, message='Error')
+    actions_db.action_finish(context, action_id, message=ACTION_ERROR)
 
 
 def aborted_by_delete(context, instance_uuid, workflow_id):

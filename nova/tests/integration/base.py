@@ -35,12 +35,14 @@ class IntegrationTestCase(test.TestCase):
     spawn_delay = 2.0
     orchestration = None
     broker_lock = True
+    #: Seconds the test may take, setup and cleanup included.
+    test_timeout = TEST_TIMEOUT
 
     def setUp(self):
         super().setUp()
         if self.backend is None:
             self.skipTest('abstract integration test case')
-        self.useFixture(fixtures.Timeout(TEST_TIMEOUT, gentle=True))
+        self.useFixture(fixtures.Timeout(self.test_timeout, gentle=True))
         self.deployment = self.useFixture(
             harness.Deployment(
                 self.backend,

@@ -17,6 +17,10 @@ Every wait is bounded; every process is started in its own process
 group and killed (SIGCONT then SIGKILL on the group) at cleanup, even
 when the test fails or is interrupted.
 
+``NOVA_IT_KEEP_LOGS=DIR`` copies every service log to ``DIR/<tag>/``
+when the deployment is cleaned up, and ``NOVA_IT_DEBUG=1`` makes the
+services log at debug level (diagnosing a failed run).
+
 When RabbitMQ is not reachable on 127.0.0.1:5672, or ``rabbitmqctl`` is
 missing (it makes the virtual hosts), the tests skip with the reason,
 unless ``NOVA_TEST_REQUIRE_RABBIT=1`` (set by CI) makes that a failure.
@@ -76,6 +80,7 @@ OWNERSHIP_LOST_RE = re.compile(
 
 
 _TRACE = os.environ.get('NOVA_IT_TRACE', '') not in ('', '0')
+_DEBUG = os.environ.get('NOVA_IT_DEBUG', '') not in ('', '0')
 _T0 = time.monotonic()
 
 
@@ -432,7 +437,7 @@ class Deployment(fixtures.Fixture):
                 # A reply lost in a broker restart fails the call after
                 # this long instead of the default minute.
                 'rpc_response_timeout': 20,
-                'debug': False,
+                'debug': _DEBUG,
             },
             'database': {'connection': self.db_url},
             'orchestration': self.orchestration,
@@ -614,6 +619,15 @@ class Deployment(fixtures.Fixture):
     def _stop_all(self):
         for proc in self.processes:
             proc.cleanup()
+        keep = os.environ.get('NOVA_IT_KEEP_LOGS')
+        if keep:
+            # The workdir goes with the test: copy the logs out first.
+            target = os.path.join(keep, self.tag)
+            os.makedirs(target, exist_ok=True)
+            for proc in self.processes:
+                with contextlib.suppress(OSError):
+                    shutil.copy(proc.log_path, target)
+            trace('deployment %s: logs kept in %s', self.tag, target)
         trace('deployment %s: processes cleaned up', self.tag)
 
     # -- observation -----------------------------------------------------
@@ -658,6 +672,50 @@ class Deployment(fixtures.Fixture):
             for p in self.processes
             if binary is None or p.binary == 'nova-%s' % binary
         }
+
+    def kill_db_sessions(self):
+        """Kill every session on this deployment's database (``KILL`` on
+        MariaDB, ``pg_terminate_backend`` on PostgreSQL), as a database
+        failover or an operator would; return how many were killed.
+
+        Only this database's: the servers are shared with other tests,
+        so this never touches another database's sessions. It connects
+        without selecting the database (MariaDB) or to ``postgres``, so
+        its own session is not one of those it kills.
+        """
+        url = self.engine.url
+        name = url.database
+        if self.engine.dialect.name == 'postgresql':
+            admin_url = url.set(database='postgres')
+            sql = (
+                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+                'WHERE datname = :name AND pid <> pg_backend_pid()'
+            )
+        else:
+            admin_url = url.set(database=None)
+            sql = (
+                'SELECT id FROM information_schema.processlist '
+                'WHERE db = :name AND id <> CONNECTION_ID()'
+            )
+        admin = sa.create_engine(
+            admin_url, poolclass=sa.pool.NullPool, isolation_level='AUTOCOMMIT'
+        )
+        killed = 0
+        try:
+            with admin.connect() as conn:
+                rows = conn.execute(sa.text(sql), {'name': name}).fetchall()
+                if admin.dialect.name == 'postgresql':
+                    return sum(1 for r in rows if r[0])
+                for (session_id,) in rows:
+                    try:
+                        conn.exec_driver_sql('KILL %d' % int(session_id))
+                        killed += 1
+                    except sa.exc.DBAPIError:
+                        # Gone between the list and the KILL.
+                        pass
+        finally:
+            admin.dispose()
+        return killed
 
     def open_transactions(self):
         """Transactions open on the deployment's database, oldest first

@@ -6,11 +6,13 @@ aborted, as ``nova-manage workflow abort`` or a DELETE would do it.
 """
 
 import datetime
+from unittest import mock
 
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from nova import context as nova_context
+from nova import exception
 from nova import orchestration as orc
 from nova import test
 from nova.compute import vm_states
@@ -30,7 +32,9 @@ class AbortedHere(orc.Task):
         orc.request_abort(workflow_id, workflows_db.get_backend())
 
 
-class SentinelTestCase(test.TestCase):
+class SentinelFixture(test.TestCase):
+    """A BUILDING server on the nova database, and what to look at."""
+
     def setUp(self):
         super().setUp()
         self.db = self.useFixture(nova_fixtures.Database())
@@ -109,6 +113,8 @@ class SentinelTestCase(test.TestCase):
             ).scalar()
         return instance['vm_state'], instance['task_state'], faults, action
 
+
+class SentinelTestCase(SentinelFixture):
     def test_an_operators_abort_is_an_error_with_a_fault(self):
         workflow_id = self.run_aborted()
         self.assertEqual(
@@ -166,3 +172,98 @@ class SentinelTestCase(test.TestCase):
         self.add_workflow(delete_instance.NAME, orc.states.RUNNING)
         self.run_aborted(delete_instance.NAME, 'delete')
         self.assertEqual([], self.server()[2])
+
+
+class CrashedAfterCommit(Exception):
+    """The process died right after the commit before this call."""
+
+
+class RevertRunAgainTestCase(SentinelFixture):
+    """A sentinel's revert run again after a crash (found by
+    nova/tests/integration/test_crash_points.py: the engine records the
+    revert done in its own commit, so a process that died after the
+    revert's writes but before that commit runs it again on restart).
+    The server ends with one fault and its action finished once."""
+
+    def setUp(self):
+        super().setUp()
+        self.action_id = actions_db.action_start(
+            self.ctxt, self.uuid, 'create'
+        )
+        self.workflow_id = uuidutils.generate_uuid()
+
+    def revert(self, failures=None):
+        if failures is None:
+            failures = {
+                'select_destinations': orc.Failure.from_exception(
+                    exception.NoValidHost(reason='none left')
+                )
+            }
+        base.finish_revert(
+            self.ctxt,
+            self.uuid,
+            self.action_id,
+            'create',
+            self.workflow_id,
+            failures,
+        )
+
+    def finish_time(self):
+        return actions_db.action_get(self.ctxt, self.action_id)['finish_time']
+
+    def test_a_revert_run_again_records_one_fault(self):
+        self.revert()
+        finished = self.finish_time()
+        self.revert()
+        self.assertEqual(
+            (
+                vm_states.ERROR,
+                None,
+                ['No valid host was found. none left'],
+                'Error',
+            ),
+            self.server(),
+        )
+        self.assertEqual(finished, self.finish_time())
+
+    def test_a_crash_between_the_writes_of_a_revert(self):
+        # Whatever write of the revert the process dies after, what it
+        # committed is all or nothing: the revert run again on restart
+        # still records one fault.
+        def crash(*args, **kwargs):
+            raise CrashedAfterCommit()
+
+        with mock.patch.object(actions_db, 'action_finish', crash):
+            self.assertRaises(CrashedAfterCommit, self.revert)
+        self.revert()
+        self.assertEqual(
+            (
+                vm_states.ERROR,
+                None,
+                ['No valid host was found. none left'],
+                'Error',
+            ),
+            self.server(),
+        )
+
+    def test_an_abort_decided_for_a_delete_is_not_taken_back(self):
+        # The first run left the server to its delete; the delete failed
+        # before the revert ran again. The revert does not change its
+        # mind (the failed delete set the server ERROR itself).
+        self.add_workflow(delete_instance.NAME, orc.states.RUNNING)
+        aborted = {'aborted': orc.Failure.from_exception(orc.Aborted('x'))}
+        self.revert(aborted)
+        with self.db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE workflows SET state = 'REVERTED'"))
+        self.revert(aborted)
+        self.assertEqual(
+            (vm_states.BUILDING, vm_states.SPAWNING, [], 'Aborted'),
+            self.server(),
+        )
+
+    def test_a_server_deleted_meanwhile_gets_no_fault(self):
+        instances_db.soft_delete(self.ctxt, self.uuid)
+        self.revert()
+        vm_state, _, faults, action = self.server()
+        self.assertEqual(([], 'Error'), (faults, action))
+        self.assertNotEqual(vm_states.ERROR, vm_state)

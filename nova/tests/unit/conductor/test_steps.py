@@ -72,6 +72,23 @@ class TestStepRetries(testtools.TestCase):
         self.assertEqual('SUCCESS', self._run(step).state)
         self.assertEqual(2, step.calls)
 
+    def test_callee_database_disconnect_reruns_the_step(self):
+        # A scheduler or compute whose own database session was cut
+        # during the call answers a RemoteError naming the oslo.db error
+        # (found by nova/tests/integration/test_db_outages.py: a build
+        # failed when the scheduler's session was killed).
+        for exc_type in ('DBConnectionError', 'DBDeadlock'):
+            step = Flaky(
+                messaging.RemoteError(exc_type, 'Lost connection'), name='s'
+            )
+            self.assertEqual('SUCCESS', self._run(step).state, exc_type)
+            self.assertEqual(2, step.calls, exc_type)
+
+    def test_other_remote_errors_fail_at_once(self):
+        step = Flaky(messaging.RemoteError('ValueError', 'bug'), name='s')
+        self.assertRaises(orc.WorkflowFailed, self._run, step)
+        self.assertEqual(1, step.calls)
+
     def test_no_rerun_after_the_engine_gave_up(self):
         # The RPC call of a spawn and its step time out together: the
         # retry must not run the step again after the engine timed it out
