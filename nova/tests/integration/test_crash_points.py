@@ -1,312 +1,73 @@
 """nova-all dies right after each database write of a request, at every
 one of them, and the request still ends as it should.
 
-For ``build_instance`` and ``delete_instance``, on nova-all (SQLite):
-a baseline request with the crash-point hook counting
-(:mod:`nova.db.crash_points`) gives the number T of write commits the
-request makes, from the API's own transaction to the last step; then,
-for every N in 1..T, the hook ends the process (``os._exit``, as a
-``kill -9``) right after the Nth commit, nova-all is started again and
-the test checks the end state:
+For three requests on nova-all (SQLite), a build, a delete and a build
+that fails on its only host (``[fake_driver] spawn_failure_hosts``: the
+spawn fails, the host-scoped steps revert, no alternate host is left
+and the whole build reverts): a baseline request with the crash-point
+hook counting (:mod:`nova.db.crash_points`) gives the number T of write
+commits the request makes, from the API's own transaction to the last
+step or revert; then, for every N in 1..T, the hook ends the process
+(``os._exit``, as a ``kill -9``) right after the Nth commit, nova-all
+is started again and the test checks the end state:
 
 * build: the server ACTIVE, booted exactly once (the fake hypervisor's
   console.log), one claim, one fixed IP and one root block device;
 * delete: the server deleted, booted once in all, nothing left (claim,
   fixed IP, block device, instance directory);
+* failed build: the server in ERROR with the fault "Exceeded maximum
+  number of retries", on no host, its 'create' action finished in
+  error, the build REVERTED, never booted and nothing left;
 
-and, for both, every workflow finished (the build or delete SUCCESS),
-compute node usage equal to the servers alive and the audit of
-``nova-manage workflow audit`` clean.
+and, for all, every workflow finished, compute node usage equal to the
+ACTIVE servers and the audit of ``nova-manage workflow audit`` clean.
+The machinery, shared by the three, is
+:mod:`nova.tests.integration.crash_harness`.
 
 One nova-all process serves as the restarted process of point N and
 the crashing process of point N+1: the hook is armed by a control file
 that the process deletes when it reads it, so two starts per point are
-not needed. Periodic tasks (service and capacity reports, lease
-heartbeats, sweeps) are made hourly so that none writes during a
-request and the numbering is the same in every run; a conductor's
-first sweep runs when it starts, and the proof that its previous
-incarnation is dead (doc/source/admin/conductors.rst) lets it take the
-crashed request back at once. Commits of steps that run in parallel
-(network and block devices) may come in either order: each N is a
-position in the commit order, and the test details list what the
-commit at each N wrote in this run.
+not needed; and each restart is taken over by a standby process that
+did its imports while the one before still ran (see crash_harness).
+Periodic tasks (service and capacity reports, lease heartbeats, sweeps)
+are made hourly so that none writes during a request and the numbering
+is the same in every run; a conductor's first sweep runs when it
+starts, and the proof that its previous incarnation is dead
+(doc/source/admin/conductors.rst) lets it take the crashed request back
+at once. Commits of steps that run in parallel (network and block
+devices) may come in either order: each N is a position in the commit
+order, and the test details list what the commit at each N wrote in
+this run. T is counted in each run, so it follows ``[conductor]
+spawn_mode`` (the mode adds the commits of the host's report).
 
-Measured on a 2-core machine: 34 points per build (94 s) and 29 per
-delete (101 to 119 s), 3.7 minutes for the module; each point costs one
-nova-all start (about 2 s) and the checks. Rerun with::
+Measured on a 2-core machine (``spawn_mode = call``): 34 points per
+build (58 s), 29 per delete (53 s) and 43 per failed build (65 s), 3
+minutes for the module; up to 121, 72 and 94 s, 4.8 minutes, while
+other tests load the machine. Each point costs a restart (0.5 to 1.5 s
+once the standby has imported nova), the request's recovery and the
+checks. Rerun with::
 
     .venv/bin/python -m testtools.run nova.tests.integration.test_crash_points
 
-Not covered yet: crashes while a failed build reverts.
+Found by this test and fixed: a failed build whose revert ran again
+after a crash recorded its fault twice (the sentinel's revert wrote the
+ERROR state with its fault and the end of the action in two commits;
+see nova.conductor.workflows.base.finish_revert); and action events of
+steps left unfinished when the process died right after the commit that
+ended the step (see nova.conductor.events.close_finished_events).
 """
 
-import os
-import re
-import time
-import urllib.error
+from nova.tests.integration import crash_harness
 
-import fixtures
-from testtools import content
-
-from nova import context as nova_context
-from nova import test
-from nova.conductor import audit
-from nova.db import api as db_api
-from nova.db import crash_points
-from nova.tests.integration import harness
-from nova.tests.integration import nova_all
-
-#: Seconds each test may take: about 100 s on 2 cores, with room for
-#: a loaded machine.
-TEST_TIMEOUT = 480
-
-#: Seconds a restarted nova-all gets to finish the request it took back.
-RECOVERY_TIMEOUT = 30
-
-#: Seconds a request gets to reach the crash point.
-CRASH_TIMEOUT = 30
-
-HOURLY = 3600
-
-OPTIONS = {
-    'DEFAULT': {'report_interval': HOURLY},
-    'compute': {'resource_report_interval': HOURLY},
-    'orchestration': {
-        'heartbeat_interval': HOURLY,
-        'sweep_interval': HOURLY,
-        # The first sweep adopts a build whose cast died with the
-        # process, however young.
-        'sweep_grace_seconds': 0,
-    },
-    'all': {'compute_hosts': 'host1'},
-    'quota': {'instances': -1, 'cores': -1, 'ram': -1},
-    'fake_driver': {'vcpus': 1000, 'memory_mb': 1024000},
-}
-
-_POINT_RE = re.compile(r'^crash point (\d+): (.*)$', re.MULTILINE)
+#: What the fault of a build that failed on every host says, and why
+#: it failed on host1.
+MAX_RETRIES_FAULT = 'Exceeded maximum number of retries'
+SPAWN_FAILURE = 'host1: Failed to deploy instance: fake spawn failure'
 
 
-class TestCrashPoints(test.TestCase):
+class TestCrashPoints(crash_harness.CrashPointsTestCase):
     """Every write commit of a build and of a delete, one crash each."""
 
-    def setUp(self):
-        super().setUp()
-        self.useFixture(fixtures.Timeout(TEST_TIMEOUT, gentle=True))
-        self.nova = self.useFixture(nova_all.NovaAll(OPTIONS))
-        self.arm_file = os.path.join(self.nova.state_path, 'crash-arm')
-        self.env = {crash_points.ENV_ARM_FILE: self.arm_file}
-        connection = db_api.use_connection('sqlite:///' + self.nova.db_path)
-        connection.__enter__()
-        self.addCleanup(connection.__exit__, None, None, None)
-        self.proc = self.nova.start(env=self.env)
-        self.nova.wait_quiet()
-
-    # -- driving ---------------------------------------------------------
-    def arm(self, what):
-        """Arm the hook of the running nova-all (atomically)."""
-        tmp = self.arm_file + '.tmp'
-        with open(tmp, 'w') as f:
-            f.write(str(what))
-        os.rename(tmp, self.arm_file)
-
-    def send(self, method, path, body=None):
-        """A request that the process may not live to answer."""
-        try:
-            return self.nova.request(method, path, body)
-        except (urllib.error.URLError, ConnectionError, OSError) as exc:
-            return exc
-
-    def post_server(self, name):
-        self.send(
-            'POST',
-            '/servers',
-            {
-                'server': {
-                    'name': name,
-                    'imageRef': nova_all.IMAGE,
-                    'flavorRef': '1',
-                }
-            },
-        )
-
-    def uuid_of(self, name):
-        rows = self.nova.query(
-            'SELECT uuid FROM instances WHERE display_name = ?', name
-        )
-        self.assertEqual(1, len(rows), 'instances named %s' % name)
-        return rows[0][0]
-
-    def points_logged(self, proc):
-        """{N: what commit N wrote} as process ``proc`` logged them."""
-        return {
-            int(n): text.strip()
-            for n, text in _POINT_RE.findall(self.nova.log_of(proc))
-        }
-
-    def count_points(self, request, wait_done):
-        """Run ``request()`` with the hook counting; return T and what
-        each commit wrote."""
-        self.arm(crash_points.COUNT_ONLY)
-        request()
-        wait_done()
-        self.nova.wait_quiet()
-        points = self.points_logged(self.proc)
-        self.assertEqual(list(range(1, len(points) + 1)), sorted(points))
-        return points
-
-    def crash_at(self, n, request):
-        """Arm the hook at ``n``, run ``request()``, wait for the process
-        to end by the hook, start nova-all again; return what commit
-        ``n`` wrote."""
-        self.arm(n)
-        request()
-        crashed = self.proc
-        status = crashed.wait(CRASH_TIMEOUT)
-        self.assertEqual(
-            crash_points.EXIT_STATUS,
-            status,
-            'nova-all did not end at crash point %d:\n%s'
-            % (n, crashed.log_tail(30)),
-        )
-        written = self.points_logged(crashed).get(n)
-        self.proc = self.nova.start(env=self.env)
-        return written
-
-    def wait_for(self, predicate, what):
-        harness.wait_until(
-            predicate,
-            RECOVERY_TIMEOUT,
-            interval=0.05,
-            message=lambda: '%s\n%s' % (what(), self.proc.log_tail(30)),
-        )
-        self.nova.wait_quiet()
-
-    # -- observation -----------------------------------------------------
-    def workflows(self, uuid):
-        return [
-            tuple(r)
-            for r in self.nova.query(
-                'SELECT name, state FROM workflows WHERE target_id = ? '
-                'ORDER BY created_at',
-                uuid,
-            )
-        ]
-
-    def instance(self, uuid):
-        return tuple(
-            self.nova.query(
-                'SELECT vm_state, task_state, deleted FROM instances '
-                'WHERE uuid = ?',
-                uuid,
-            )[0]
-        )
-
-    def held(self, uuid):
-        """What the host side holds for ``uuid``."""
-        count = lambda sql: self.nova.query(sql, uuid)[0][0]  # noqa: E731
-        return {
-            'claims': count(
-                'SELECT count(*) FROM resource_claims WHERE instance_uuid = ?'
-            ),
-            'fixed_ips': count(
-                'SELECT count(*) FROM fixed_ips WHERE instance_uuid = ?'
-            ),
-            'bdms': count(
-                'SELECT count(*) FROM block_device_mappings WHERE '
-                'instance_uuid = ? AND deleted = 0'
-            ),
-            'directory': int(
-                os.path.exists(
-                    os.path.join(self.nova.state_path, 'instances', uuid)
-                )
-            ),
-        }
-
-    def assert_consistent(self, where):
-        """No unfinished workflow, usage equal to the live servers, the
-        audit clean."""
-        self.assertEqual(
-            [],
-            [
-                tuple(r)
-                for r in self.nova.query(
-                    "SELECT id, name, state, owner FROM workflows WHERE "
-                    "state NOT IN ('SUCCESS', 'REVERTED', 'FAILED')"
-                )
-            ],
-            '%s: unfinished workflows' % where,
-        )
-        live = self.nova.query(
-            "SELECT count(*) FROM instances WHERE deleted = 0 AND "
-            "vm_state = 'active'"
-        )[0][0]
-        usage = [
-            tuple(r)
-            for r in self.nova.query(
-                'SELECT vcpus_used, memory_mb_used FROM compute_nodes '
-                'WHERE deleted = 0'
-            )
-        ]
-        self.assertEqual(
-            [(live, 512 * live)],
-            usage,
-            '%s: node usage (m1.tiny: 1 vCPU, 512 MiB each)' % where,
-        )
-        findings = audit.audit(nova_context.get_admin_context())
-        self.assertEqual([], [str(f) for f in findings], '%s: audit' % where)
-
-    def record(self, name, points, written, seconds):
-        same = sum(written.get(n) == points[n] for n in points)
-        lines = [
-            '%d points, %.1f s; at %d of them the commit wrote what the '
-            "baseline's did (parallel steps may swap)"
-            % (len(points), seconds, same)
-        ]
-        lines += [
-            'N=%d: %s%s'
-            % (
-                n,
-                written.get(n),
-                ''
-                if written.get(n) == points[n]
-                else ' (baseline: %s)' % points[n],
-            )
-            for n in sorted(points)
-        ]
-        self.addDetail(name, content.text_content('\n'.join(lines)))
-        harness.trace('%s: %s', self.id(), lines[0])
-
-    def build_crashing_at(self, n, built, check):
-        name = 'crash-%d' % n
-        written = self.crash_at(n, lambda: self.post_server(name))
-        uuid = self.uuid_of(name)
-        where = 'build, crash after write %d (%s)' % (n, written)
-        self.wait_for(
-            built(uuid),
-            lambda: (
-                '%s: %s %s'
-                % (where, self.instance(uuid), self.workflows(uuid))
-            ),
-        )
-        check(uuid, where)
-        return written
-
-    def delete_crashing_at(self, n, uuid, deleted, check):
-        written = self.crash_at(
-            n, lambda: self.send('DELETE', '/servers/%s' % uuid)
-        )
-        where = 'delete, crash after write %d (%s)' % (n, written)
-        self.wait_for(
-            deleted(uuid),
-            lambda: (
-                '%s: %s %s'
-                % (where, self.instance(uuid), self.workflows(uuid))
-            ),
-        )
-        check(uuid, where)
-        return written
-
-    # -- the tests -------------------------------------------------------
     def test_build_survives_a_crash_after_every_write(self):
         def built(uuid):
             return lambda: (
@@ -314,7 +75,7 @@ class TestCrashPoints(test.TestCase):
                 and self.workflows(uuid) == [('build_instance', 'SUCCESS')]
             )
 
-        def check(uuid, where):
+        def check(uuid, where, wrote):
             self.assertEqual(('active', None, 0), self.instance(uuid), where)
             self.assertEqual(
                 [('build_instance', 'SUCCESS')], self.workflows(uuid), where
@@ -327,22 +88,10 @@ class TestCrashPoints(test.TestCase):
             )
             self.assert_consistent(where)
 
-        started = time.monotonic()
-        points = self.count_points(
-            lambda: self.post_server('baseline'),
-            lambda: self.wait_for(
-                built(self.uuid_of('baseline')), lambda: 'baseline'
-            ),
+        points = self.crash_at_every_point(
+            'build_instance', self.post_server, built, check
         )
-        check(self.uuid_of('baseline'), 'baseline')
         self.assertIn('INSERT INTO instances', points[1])
-
-        written = {}
-        for n in sorted(points):
-            written[n] = self.build_crashing_at(n, built, check)
-        self.record(
-            'build_instance', points, written, time.monotonic() - started
-        )
 
     def test_delete_survives_a_crash_after_every_write(self):
         def boot(names):
@@ -359,7 +108,9 @@ class TestCrashPoints(test.TestCase):
             self.assertEqual(
                 {u: 1 for u in uuids}, {u: self.nova.boots(u) for u in uuids}
             )
-            return uuids
+
+        def delete(name):
+            self.send('DELETE', '/servers/%s' % self.uuid_of(name))
 
         def deleted(uuid):
             return lambda: (
@@ -368,7 +119,7 @@ class TestCrashPoints(test.TestCase):
                 == [('delete_instance', 'SUCCESS')]
             )
 
-        def check(uuid, where):
+        def check(uuid, where, wrote):
             state = self.instance(uuid)
             self.assertNotEqual(0, state[2], '%s: %s' % (where, state))
             self.assertEqual(
@@ -386,19 +137,58 @@ class TestCrashPoints(test.TestCase):
             )
             self.assert_consistent(where)
 
-        started = time.monotonic()
-        (baseline,) = boot(['baseline'])
-        self.nova.wait_quiet()
-        points = self.count_points(
-            lambda: self.send('DELETE', '/servers/%s' % baseline),
-            lambda: self.wait_for(deleted(baseline), lambda: 'baseline'),
+        self.crash_at_every_point(
+            'delete_instance', delete, deleted, check, prepare=boot
         )
-        check(baseline, 'baseline')
 
-        uuids = boot(['delete-%d' % n for n in sorted(points)])
-        written = {}
-        for n, uuid in zip(sorted(points), uuids, strict=True):
-            written[n] = self.delete_crashing_at(n, uuid, deleted, check)
-        self.record(
-            'delete_instance', points, written, time.monotonic() - started
+
+class TestFailedBuildCrashPoints(crash_harness.CrashPointsTestCase):
+    """Every write commit of a build that fails and reverts, one crash
+    each: the only compute host fails every spawn."""
+
+    options = dict(
+        crash_harness.OPTIONS,
+        fake_driver=dict(
+            crash_harness.OPTIONS['fake_driver'], spawn_failure_hosts='host1'
+        ),
+    )
+
+    def test_failed_build_reverts_despite_a_crash_after_every_write(self):
+        def reverted(uuid):
+            return lambda: (
+                self.instance(uuid)[:2] == ('error', None)
+                and self.workflows(uuid) == [('build_instance', 'REVERTED')]
+            )
+
+        def check(uuid, where, wrote):
+            self.assertEqual(('error', None, 0), self.instance(uuid), where)
+            self.assertEqual((None, None), self.placed_on(uuid), where)
+            self.assertEqual(
+                [('build_instance', 'REVERTED')], self.workflows(uuid), where
+            )
+            faults = self.faults(uuid)
+            self.assertEqual(1, len(faults), '%s: faults %s' % (where, faults))
+            for fault in faults:
+                self.assertIn(MAX_RETRIES_FAULT, fault, where)
+                self.assertIn(SPAWN_FAILURE, fault, where)
+            self.assertEqual(
+                [('create', True, 'Error')], self.actions(uuid), where
+            )
+            # A spawn on a failure host never boots a guest.
+            self.assertEqual(0, self.nova.boots(uuid), '%s: boots' % where)
+            self.assertEqual(
+                {'claims': 0, 'fixed_ips': 0, 'bdms': 0, 'directory': 0},
+                self.held(uuid),
+                where,
+            )
+            self.assert_consistent(where)
+
+        points = self.crash_at_every_point(
+            'build_instance (spawn fails)', self.post_server, reverted, check
         )
+        self.assertIn('INSERT INTO instances', points[1])
+        # The points include those of the reverts: the claim released,
+        # the fault recorded.
+        wrote = '\n'.join(points.values())
+        self.assertIn('DELETE FROM resource_claims', wrote)
+        self.assertIn('INSERT INTO instance_faults', wrote)
