@@ -16,11 +16,8 @@ The manager also reports the host's capacity into ``compute_nodes`` at
 start and every ``[compute] resource_report_interval`` seconds.
 """
 
-import collections
 import contextlib
 import functools
-import itertools
-import threading
 
 import futurist
 from futurist import periodics
@@ -34,6 +31,7 @@ from nova import orchestration as orc
 from nova import rpc
 from nova.compute import claims
 from nova.compute import completions
+from nova.compute import instance_queue
 from nova.conductor import rpcapi as conductor_rpcapi
 import nova.conf
 from nova.db import api as db_api
@@ -65,50 +63,10 @@ def _check_fence(context, operation):
     fencing.check(context, operation, share_lock=False)
 
 
-#: How many removals (instance, workflow) -> generation to remember.
-_TOMBSTONES = 10000
-
-#: Operations that make something on the host for an instance: refused
-#: after a removal by the same workflow at their generation or newer.
-_CREATIONS = frozenset(['spawn', 'prepare_block_devices'])
-#: Operations that remove it: each records its tombstone on arrival.
-_REMOVALS = frozenset(['destroy', 'cleanup_block_devices'])
-
-
 def _destroy_wait():
     """Seconds a destroy waits for its turn: half the caller's RPC
     timeout, so the destroy answers before the call times out."""
     return rpc.response_timeout() / 2
-
-
-class _Operation:
-    """One call on an instance, in its place in the instance's queue."""
-
-    __slots__ = ('name', 'workflow_id', 'generation', 'superseded', 'deferred')
-
-    def __init__(self, name, workflow_id=None, generation=None):
-        self.name = name
-        self.workflow_id = workflow_id
-        self.generation = generation
-        #: Set by a destroy that arrived while this spawn was queued or
-        #: running; the driver's spawn receives it as its interrupt.
-        self.superseded = threading.Event()
-        #: What a destroy that stopped waiting leaves to do in its turn.
-        self.deferred = None
-
-
-class _InstanceQueue:
-    """The operations of one instance on this host, in arrival order.
-
-    The first one acts; the others wait on ``turn``, a condition of the
-    manager's guard lock.
-    """
-
-    __slots__ = ('operations', 'turn')
-
-    def __init__(self, guard):
-        self.operations = collections.deque()
-        self.turn = threading.Condition(guard)
 
 
 class ComputeManager:
@@ -162,14 +120,9 @@ class ComputeManager:
     def __init__(self, host, driver):
         self.host = host
         self.driver = driver
-        # Guards the queues and the tombstones; never held while acting.
-        self._guard = threading.Lock()
-        # instance uuid -> _InstanceQueue, while it has operations.
-        self._queues = {}
-        # (instance uuid, workflow id) -> the highest generation at which
-        # the workflow removed the instance here (destroy or block device
-        # cleanup), oldest first.
-        self._tombstones = collections.OrderedDict()
+        # Each instance's operations, one at a time in arrival order, and
+        # the tombstones of removals.
+        self._ops = instance_queue.InstanceQueues(host)
         self._reporter = completions.CompletionReporter(host)
         # Spawns cast to this host (spawn_and_report) run here, never on
         # the RPC threads.
@@ -312,130 +265,20 @@ class ComputeManager:
 
     # -- one operation at a time per instance --------------------------
 
-    def _enqueue(self, instance_uuid, operation):
-        """Put ``operation`` last in the instance's queue (guard held)."""
-        queue = self._queues.get(instance_uuid)
-        if queue is None:
-            queue = self._queues[instance_uuid] = _InstanceQueue(self._guard)
-        queue.operations.append(operation)
-        return queue
-
-    def _hand_over(self, instance_uuid, queue):
-        """End the turn of the queue's first operation; start the next.
-
-        A destroy that stopped waiting left its work in its operation:
-        this thread does it in that turn, then hands over again.
-        """
-        while True:
-            with self._guard:
-                queue.operations.popleft()
-                if not queue.operations:
-                    del self._queues[instance_uuid]
-                    return
-                head = queue.operations[0]
-                if head.deferred is None:
-                    queue.turn.notify_all()
-                    return
-            try:
-                head.deferred()
-            except Exception:
-                LOG.exception(
-                    'Deferred %s of instance %s on %s failed',
-                    head.name,
-                    instance_uuid,
-                    self.host,
-                )
-
-    def _leave(self, instance_uuid, operation, queue):
-        """Give up an operation's place without acting."""
-        with self._guard:
-            if queue.operations[0] is not operation:
-                queue.operations.remove(operation)
-                return
-        self._hand_over(instance_uuid, queue)
-
-    def _record_removal(self, instance_uuid, workflow_id, generation):
-        """Remember that the workflow removed the instance here at
-        ``generation`` (guard held); forget the oldest beyond
-        _TOMBSTONES."""
-        if workflow_id is None or generation is None:
-            return
-        key = (instance_uuid, workflow_id)
-        self._tombstones[key] = max(
-            generation, self._tombstones.get(key, generation)
-        )
-        self._tombstones.move_to_end(key)
-        while len(self._tombstones) > _TOMBSTONES:
-            self._tombstones.popitem(last=False)
-
-    def _refuse_after_removal(self, instance_uuid, operation):
-        """Refuse a creation that comes after its own workflow removed
-        the instance here at its generation or a newer one (guard held).
-
-        :raises InstanceDeployFailure: it comes too late.
-        """
-        if operation.workflow_id is None or operation.generation is None:
-            return
-        removed = self._tombstones.get((instance_uuid, operation.workflow_id))
-        if removed is not None and operation.generation <= removed:
-            LOG.warning(
-                'Refusing %s of %s on %s: workflow %s removed it here at '
-                'generation %s',
-                operation.name,
-                instance_uuid,
-                self.host,
-                operation.workflow_id,
-                removed,
-            )
-            raise exception.InstanceDeployFailure(
-                reason='the build step was reverted before its %s '
-                '(workflow %s, generation %s) reached %s: the instance '
-                'was removed there at generation %s'
-                % (
-                    operation.name,
-                    operation.workflow_id,
-                    operation.generation,
-                    self.host,
-                    removed,
-                )
-            )
-
-    def _arrive(self, instance_uuid, name, workflow_id, generation):
-        """Take a place in the instance's queue -> (operation, queue).
-
-        A creation arriving after its workflow's removal is refused at
-        once, a removal records its tombstone at once (before its fencing
-        check: a stale removal's tombstone only refuses calls as stale as
-        itself).
-
-        :raises InstanceDeployFailure: a creation that comes too late.
-        """
-        operation = _Operation(name, workflow_id, generation)
-        with self._guard:
-            if name in _CREATIONS:
-                self._refuse_after_removal(instance_uuid, operation)
-            if name in _REMOVALS:
-                self._record_removal(instance_uuid, workflow_id, generation)
-            return operation, self._enqueue(instance_uuid, operation)
-
     @contextlib.contextmanager
     def _in_turn(self, context, instance_uuid, operation, queue):
         """Wait for the operation's turn, check its fence, act, hand over.
 
-        :yields: the _Operation.
+        :yields: the Operation.
         """
-        with self._guard:
-            queue.turn.wait_for(lambda: queue.operations[0] is operation)
-        try:
+
+        def check_fence(op):
             self._check_generation(
-                context,
-                operation.workflow_id,
-                operation.generation,
-                operation.name,
+                context, op.workflow_id, op.generation, op.name
             )
+
+        with self._ops.turn(instance_uuid, operation, queue, check_fence):
             yield operation
-        finally:
-            self._hand_over(instance_uuid, queue)
 
     @contextlib.contextmanager
     def _turn(self, context, instance, name, workflow_id, generation):
@@ -443,18 +286,14 @@ class ComputeManager:
         now, then act in the turn (the fencing check is made there, just
         before the act).
 
-        :yields: the _Operation.
+        :yields: the Operation.
         """
         uuid = instance['uuid']
-        operation, queue = self._arrive(uuid, name, workflow_id, generation)
+        operation, queue = self._ops.arrive(
+            uuid, name, workflow_id, generation
+        )
         with self._in_turn(context, uuid, operation, queue):
             yield operation
-
-    def _queued_operations(self, instance_uuid):
-        """Names of the instance's operations, the acting one first."""
-        with self._guard:
-            queue = self._queues.get(instance_uuid)
-            return [op.name for op in queue.operations] if queue else []
 
     # -- RPC methods ---------------------------------------------------
 
@@ -478,7 +317,7 @@ class ComputeManager:
             driver error is reported as this, so callers can revert), or
             a destroy superseded the spawn.
         """
-        arrived = self._arrive(
+        arrived = self._ops.arrive(
             instance['uuid'], 'spawn', workflow_id, generation
         )
         return self._spawn_arrived(
@@ -570,7 +409,7 @@ class ComputeManager:
         serializes what an endpoint returns, even for a cast.
         """
         try:
-            arrived = self._arrive(
+            arrived = self._ops.arrive(
                 instance['uuid'], 'spawn', workflow_id, generation
             )
         except Exception as exc:
@@ -588,7 +427,7 @@ class ComputeManager:
             )
         except RuntimeError:
             if not isinstance(arrived, Exception):
-                self._leave(instance['uuid'], *arrived)
+                self._ops.leave(instance['uuid'], *arrived)
             LOG.warning(
                 'Not spawning %s on %s: the host is stopping',
                 instance['uuid'],
@@ -641,36 +480,19 @@ class ComputeManager:
         """
         self._check_generation(context, workflow_id, generation, 'destroy')
         uuid = instance['uuid']
-        operation = _Operation('destroy', workflow_id, generation)
-        with self._guard:
-            self._record_removal(uuid, workflow_id, generation)
-            queue = self._enqueue(uuid, operation)
-            for ahead in queue.operations:
-                if ahead.name == 'spawn':
-                    ahead.superseded.set()
-            if not queue.turn.wait_for(
-                lambda: queue.operations[0] is operation, _destroy_wait()
-            ):
-                operation.deferred = functools.partial(
-                    self.driver.destroy, instance
-                )
-                LOG.warning(
-                    'Destroy of %s on %s still waits behind %s; it will '
-                    'run in its turn',
-                    uuid,
-                    self.host,
-                    ', '.join(
-                        op.name
-                        for op in itertools.takewhile(
-                            lambda op: op is not operation, queue.operations
-                        )
-                    ),
-                )
-                return
+        queue = self._ops.arrive_to_destroy(
+            uuid,
+            workflow_id,
+            generation,
+            _destroy_wait(),
+            functools.partial(self.driver.destroy, instance),
+        )
+        if queue is None:
+            return  # its driver.destroy runs in its turn
         try:
             self.driver.destroy(instance)
         finally:
-            self._hand_over(uuid, queue)
+            self._ops.hand_over(uuid, queue)
 
     def prepare_block_devices(
         self,

@@ -272,7 +272,7 @@ class TestEveryInterleaving(RaceTestCase):
             destroying.start()
             wait_until(
                 lambda: (
-                    'destroy' in manager._queued_operations(instance['uuid'])
+                    'destroy' in manager._ops.queued(instance['uuid'])
                     or not destroying.is_alive()
                 ),
                 'the destroy arrived',
@@ -307,7 +307,7 @@ class TestEveryInterleaving(RaceTestCase):
             assert self.has_guest(instance) == (point == BEFORE), (
                 'guest present: %s' % self.has_guest(instance)
             )
-        assert manager._queues == {}, manager._queues
+        assert manager._ops.queues == {}, manager._ops.queues
         manager.driver.destroy(instance)
 
     def _start_held_spawn(self, point, manager, driver, instance):
@@ -332,7 +332,7 @@ class TestEveryInterleaving(RaceTestCase):
         if point == QUEUED:
             wait_until(
                 lambda: (
-                    manager._queued_operations(instance['uuid'])
+                    manager._ops.queued(instance['uuid'])
                     == ['prepare_block_devices', 'spawn']
                 ),
                 'the spawn is queued',
@@ -353,8 +353,7 @@ class TestOneAtATime(RaceTestCase):
         power_off.start()
         wait_until(
             lambda: (
-                manager._queued_operations(instance['uuid'])
-                == ['spawn', 'power_off']
+                manager._ops.queued(instance['uuid']) == ['spawn', 'power_off']
             ),
             'power_off is queued',
         )
@@ -369,7 +368,7 @@ class TestOneAtATime(RaceTestCase):
         info, error = power_off.outcome()
         self.assertIsNone(error)
         self.assertEqual(power_state.SHUTDOWN, info['power_state'])
-        self.assertEqual({}, manager._queues)
+        self.assertEqual({}, manager._ops.queues)
 
     def test_destroy_interrupts_the_fake_spawn_delay(self):
         self.flags(group='fake_driver', spawn_delay=30)
@@ -380,7 +379,7 @@ class TestOneAtATime(RaceTestCase):
         spawn = Call(self.spawn, manager, instance, 'call')
         spawn.start()
         wait_until(
-            lambda: manager._queued_operations(instance['uuid']) == ['spawn'],
+            lambda: manager._ops.queued(instance['uuid']) == ['spawn'],
             'the spawn is running',
         )
         started = time.monotonic()
@@ -403,7 +402,7 @@ class TestOneAtATime(RaceTestCase):
         destroy = Call(manager.destroy, self.ctxt, instance, WORKFLOW, 3)
         destroy.start()
         wait_until(
-            lambda: 'destroy' in manager._queued_operations(instance['uuid']),
+            lambda: 'destroy' in manager._ops.queued(instance['uuid']),
             'the destroy arrived',
         )
         self.fence_gate.released.set()
@@ -457,13 +456,13 @@ class TestTombstones(RaceTestCase):
 
     def test_tombstones_are_bounded_the_oldest_forgotten(self):
         self.useFixture(
-            fixtures.MonkeyPatch('nova.compute.manager._TOMBSTONES', 3)
+            fixtures.MonkeyPatch('nova.compute.instance_queue.TOMBSTONES', 3)
         )
         manager, _ = self.make_manager()
         instances = [self.new_instance() for _ in range(5)]
         for instance in instances:
             manager.destroy(self.ctxt, instance, WORKFLOW, 2)
-        self.assertEqual(3, len(manager._tombstones))
+        self.assertEqual(3, len(manager._ops.tombstones))
         # The last destroys are remembered, the first forgotten.
         self.assertRaises(
             exception.InstanceDeployFailure,
