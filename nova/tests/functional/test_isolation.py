@@ -11,6 +11,7 @@ admin (by id, and in lists with all_tenants).
 import json
 import urllib.parse
 
+from testtools import content
 import webob
 
 from nova import policy
@@ -54,6 +55,16 @@ class IsolationTest(base.FunctionalTestCase):
         common.set_compute_api(self.api)
         self.addCleanup(common.set_compute_api, None)
         self.app = wsgi_app.load_app()
+        # Requests sent, for tools/reliability-report.sh.
+        self.requests_sent = 0
+        self.addCleanup(
+            lambda: self.addDetail(
+                'figures',
+                content.text_content(
+                    json.dumps({'requests': self.requests_sent})
+                ),
+            )
+        )
         response = self.call(
             'POST',
             '/servers',
@@ -81,6 +92,7 @@ class IsolationTest(base.FunctionalTestCase):
         self.request_id = response.json['instanceActions'][0]['request_id']
 
     def call(self, method, path, user, project, body=None, version='latest'):
+        self.requests_sent += 1
         req = webob.Request.blank('/v2.1' + path, method=method)
         req.headers['X-Auth-Token'] = '%s:%s' % (user, project)
         req.headers['OpenStack-API-Version'] = 'compute %s' % version

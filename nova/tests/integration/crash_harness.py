@@ -19,6 +19,7 @@ takes over is a restart like any other: a new process, its own pid and
 owner names, nothing in memory from the one that died.
 """
 
+import json
 import os
 import re
 import sys
@@ -366,7 +367,7 @@ class CrashPointsTestCase(test.TestCase):
         findings = audit.audit(nova_context.get_admin_context())
         self.assertEqual([], [str(f) for f in findings], '%s: audit' % where)
 
-    def record(self, name, points, written, seconds):
+    def record(self, name, points, written, seconds, checked, requests):
         same = sum(written.get(n) == points[n] for n in points)
         lines = [
             '%d points, %.1f s; at %d of them the commit wrote what the '
@@ -385,6 +386,17 @@ class CrashPointsTestCase(test.TestCase):
             for n in sorted(points)
         ]
         self.addDetail(name, content.text_content('\n'.join(lines)))
+        # For tools/reliability-report.sh. Every end state held what it
+        # should (nothing leaked) only when all of them were checked.
+        figures = {
+            'requests': requests,
+            'faults': len(written),
+            'crash_points': {name: len(points)},
+            'end_states_checked': checked,
+        }
+        if checked == len(points) + 1:
+            figures['leaks'] = 0
+        self.addDetail('figures', content.text_content(json.dumps(figures)))
         harness.trace('%s: %s', self.id(), lines[0])
 
     def faults(self, uuid):
@@ -450,8 +462,10 @@ class CrashPointsTestCase(test.TestCase):
         check fails.
         """
         started = time.monotonic()
+        checked = prepared = 0
         if prepare is not None:
             prepare(['baseline'])
+            prepared += 1
         points = self.count_points(
             lambda: send('baseline'),
             lambda: self.wait_for(
@@ -462,10 +476,12 @@ class CrashPointsTestCase(test.TestCase):
         self.assert_events_finished(
             self.uuid_of('baseline'), '%s, baseline' % name
         )
+        checked += 1
 
         labels = {n: 'crash-%d' % n for n in sorted(points)}
         if prepare is not None:
             prepare(list(labels.values()))
+            prepared += len(labels)
         written = {}
         try:
             for n, label in labels.items():
@@ -483,6 +499,7 @@ class CrashPointsTestCase(test.TestCase):
                 )
                 check(uuid, where, wrote)
                 self.assert_events_finished(uuid, where)
+                checked += 1
                 harness.trace(
                     '%s: point %d/%d done at %.1f s',
                     name,
@@ -491,5 +508,14 @@ class CrashPointsTestCase(test.TestCase):
                     time.monotonic() - started,
                 )
         finally:
-            self.record(name, points, written, time.monotonic() - started)
+            # The baseline, one per crash and those readying their servers.
+            requests = 1 + len(written) + prepared
+            self.record(
+                name,
+                points,
+                written,
+                time.monotonic() - started,
+                checked,
+                requests,
+            )
         return points

@@ -46,6 +46,22 @@ class NovaAllLoadTestCase(test.TestCase):
         self.addDetail(
             'result', content.text_content(json.dumps(result, default=str))
         )
+        # For tools/reliability-report.sh.
+        cycles = result['cycles']
+        figures = {
+            'requests': sum(
+                sum(c[kind]['status'].values())
+                for c in cycles
+                for kind in ('post', 'delete')
+            ),
+            'leaks': sum(
+                len(v) if isinstance(v, list) else v
+                for c in cycles
+                for v in c['leaks'].values()
+            ),
+            'audit_findings': sum(len(c['audit']['findings']) for c in cycles),
+        }
+        self.addDetail('figures', content.text_content(json.dumps(figures)))
         self.assertEqual([], result['problems'], load.summary(result))
         for cycle in result['cycles']:
             self.assertEqual({'202': SERVERS}, cycle['post']['status'])

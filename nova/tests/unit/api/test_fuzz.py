@@ -25,6 +25,7 @@ from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from testtools import content
 
 from nova.api.openstack.compute import routes
 from nova.tests.unit.api import fakes
@@ -212,6 +213,16 @@ class FuzzAPITest(fakes.APITestCase):
     def setUp(self):
         super().setUp()
         self.server_id = self.create_server(name='target')
+        # Requests sent, for tools/reliability-report.sh.
+        self.requests_sent = 0
+        self.addCleanup(
+            lambda: self.addDetail(
+                'figures',
+                content.text_content(
+                    json.dumps({'requests': self.requests_sent})
+                ),
+            )
+        )
 
     def _path(self, template, ids, prefix):
         path = template
@@ -246,6 +257,7 @@ class FuzzAPITest(fakes.APITestCase):
                 for k, v in sorted(query.items(), key=repr)
             )
         before = self._counts()
+        self.requests_sent += 1
         response = self.request(
             method, path, raw=raw, headers=headers, user=user
         )

@@ -10,6 +10,7 @@ nova/tests/unit/api/test_fuzz.py; ``NOVA_FUZZ_EXAMPLES`` runs more.
 A bug planted in ``workflow list --older-than``'s parsing is caught.
 """
 
+import json
 import os
 
 from hypothesis import HealthCheck
@@ -17,6 +18,7 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 import sqlalchemy as sa
+from testtools import content
 
 from nova.cmd import common
 from nova.cmd import manage
@@ -146,6 +148,16 @@ class ManageFuzzTest(test_manage.ManageTestCase):
         super().setUp()
         self.url = 'sqlite:///%s/nova.sqlite' % self.state_path
         self.assertEqual(0, self.manage('db', 'sync', connection=self.url))
+        # Commands run, for tools/reliability-report.sh.
+        self.requests_sent = 0
+        self.addCleanup(
+            lambda: self.addDetail(
+                'figures',
+                content.text_content(
+                    json.dumps({'requests': self.requests_sent})
+                ),
+            )
+        )
 
     def _workflow_rows(self):
         engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
@@ -172,6 +184,7 @@ class ManageFuzzTest(test_manage.ManageTestCase):
         self.stdout.truncate()
         self.stderr.seek(0)
         self.stderr.truncate()
+        self.requests_sent += 1
         rc = self.manage(*argv, connection=self.url)
         output = self.stdout.getvalue() + self.stderr.getvalue()
         self.assertIn(rc, DOCUMENTED, '%r -> %s: %s' % (argv, rc, output))
