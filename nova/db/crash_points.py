@@ -27,8 +27,10 @@ events never see. Every transaction, however it was written, ends in
 ``dialect.do_commit``. On SQLite the hook counts only commits that
 changed something (``sqlite3.Connection.total_changes`` moved), so a
 reader's commit is no crash point, and names what each one wrote (the
-statements, seen by ``set_trace_callback``); on other databases it
-counts every commit and cannot name the statements.
+statements, seen by ``set_trace_callback``). On MariaDB/MySQL (PyMySQL)
+and PostgreSQL (psycopg2) it gives each connection a cursor class that
+notes the write statements that matched rows: a commit after one is a
+crash point, named by them. On another database every commit counts.
 
 Each counted commit logs one line on stderr (``crash point N: ...``);
 the last one is followed by the statements and the exit, with status
@@ -75,6 +77,9 @@ class CrashPoints:
         # id(sqlite3 connection) -> [total_changes at last commit or
         # rollback, write statements since then].
         self._sqlite = {}
+        # id(PyMySQL or psycopg2 connection) -> the write statements that
+        # matched rows since the last commit or rollback.
+        self._traced = {}
 
     # -- installation ----------------------------------------------------
     def install(self, engine):
@@ -98,6 +103,16 @@ class CrashPoints:
         dialect.do_rollback = crash_point_rollback
         if dialect.name == 'sqlite':
             event.listen(engine, 'checkout', self._trace_sqlite)
+        else:
+            event.listen(engine, 'checkout', self._trace_cursors)
+
+    def _trace_cursors(self, dbapi_connection, record, proxy):
+        if record.info.get('nova_crash_points'):
+            return
+        writes = _traced_writes(dbapi_connection)
+        if writes is not None:
+            record.info['nova_crash_points'] = True
+            self._traced[id(dbapi_connection)] = writes
 
     def _trace_sqlite(self, dbapi_connection, record, proxy):
         if record.info.get('nova_crash_points'):
@@ -167,9 +182,14 @@ class CrashPoints:
         """(whether the transaction just committed wrote, its write
         statements as far as known)."""
         raw = _raw(dbapi_connection)
+        traced = self._traced.get(id(raw))
+        if traced is not None:
+            statements = list(traced)
+            del traced[:]
+            return bool(statements), statements
         state = self._sqlite.get(id(raw))
         if state is None:
-            return True, []  # not SQLite: every commit counts
+            return True, []  # no way to tell: every commit counts
         total = raw.total_changes
         wrote = total != state[0]
         statements = state[1]
@@ -178,10 +198,57 @@ class CrashPoints:
 
     def _forget(self, dbapi_connection):
         raw = _raw(dbapi_connection)
+        traced = self._traced.get(id(raw))
+        if traced is not None:
+            del traced[:]
         state = self._sqlite.get(id(raw))
         if state is not None:
             with self._lock:
                 state[0], state[1] = raw.total_changes, []
+
+
+def _traced_writes(connection):
+    """Make ``connection`` (PyMySQL or psycopg2) note its write
+    statements that matched rows -> the list they go to; None for
+    another driver."""
+    writes = []
+
+    def note(query, rowcount):
+        if isinstance(query, (bytes, bytearray)):
+            query = bytes(query).decode('utf-8', 'replace')
+        if rowcount != 0 and _WRITE_RE.match(query):
+            writes.append(query)
+
+    base = getattr(connection, 'cursorclass', None)  # PyMySQL
+    if base is not None:
+
+        class PyMySQLCursor(base):
+            def execute(self, query, args=None):
+                result = super().execute(query, args)
+                note(query, self.rowcount)
+                return result
+
+        connection.cursorclass = PyMySQLCursor
+        return writes
+    if hasattr(connection, 'cursor_factory'):  # psycopg2
+        import psycopg2.extensions  # only with psycopg2 in use
+
+        base = connection.cursor_factory or psycopg2.extensions.cursor
+
+        class Psycopg2Cursor(base):
+            def execute(self, query, vars=None):
+                result = super().execute(query, vars)
+                note(query, self.rowcount)
+                return result
+
+            def executemany(self, query, vars_list):
+                result = super().executemany(query, vars_list)
+                note(query, self.rowcount)
+                return result
+
+        connection.cursor_factory = Psycopg2Cursor
+        return writes
+    return None
 
 
 def _raw(dbapi_connection):

@@ -19,6 +19,7 @@ takes over is a restart like any other: a new process, its own pid and
 owner names, nothing in memory from the one that died.
 """
 
+import copy
 import json
 import os
 import re
@@ -34,6 +35,7 @@ from nova import test
 from nova.conductor import audit
 from nova.db import api as db_api
 from nova.db import crash_points
+from nova.tests import db_fixture
 from nova.tests.integration import harness
 from nova.tests.integration import nova_all
 
@@ -102,8 +104,8 @@ class StandbyNovaAll(nova_all.NovaAll):
     the running one and starts the next standby.
     """
 
-    def __init__(self, options=None, env=None):
-        super().__init__(options)
+    def __init__(self, options=None, env=None, database_url=None):
+        super().__init__(options, database_url=database_url)
         self.env = env or {}
         self.standby = None
         self._standbys = 0
@@ -192,14 +194,30 @@ class CrashPointsTestCase(test.TestCase):
 
     #: nova-all's configuration, {group: {option: value}}.
     options = OPTIONS
+    #: Its database: 'sqlite' (a file, in-process messaging), or 'mysql'
+    #: or 'postgresql' (a new database, and RabbitMQ on a new vhost).
+    backend = 'sqlite'
 
     def setUp(self):
         super().setUp()
         self.useFixture(fixtures.Timeout(TEST_TIMEOUT, gentle=True))
-        self.nova = self.useFixture(StandbyNovaAll(self.options))
+        options = copy.deepcopy(self.options)
+        database_url = None
+        if self.backend != 'sqlite':
+            database_url = self.useFixture(
+                db_fixture.OpportunisticDB(self.backend)
+            ).url
+            rabbit = self.useFixture(harness.RabbitVhost())
+            options.setdefault('database', {})['connection'] = database_url
+            options.setdefault('DEFAULT', {})['transport_url'] = rabbit.url
+        self.nova = self.useFixture(
+            StandbyNovaAll(options, database_url=database_url)
+        )
         self.arm_file = os.path.join(self.nova.state_path, 'crash-arm')
         self.nova.env[crash_points.ENV_ARM_FILE] = self.arm_file
-        connection = db_api.use_connection('sqlite:///' + self.nova.db_path)
+        connection = db_api.use_connection(
+            database_url or 'sqlite:///' + self.nova.db_path
+        )
         connection.__enter__()
         self.addCleanup(connection.__exit__, None, None, None)
         self.proc = self.nova.start()

@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 import fixtures
+import sqlalchemy as sa
 
 from nova.tests.integration import harness
 
@@ -22,6 +23,34 @@ IMAGE = '70a599e0-31e7-49b7-b260-868f441e862b'
 
 #: Seconds nova-all gets to listen on its port.
 START_TIMEOUT = 60
+
+
+#: What nova-all writes while it starts (services, compute nodes, the
+#: first sweep): unchanged for a while, the database is quiet.
+_STARTUP_WRITES = (
+    'SELECT (SELECT COUNT(*) FROM services), '
+    '(SELECT MAX(updated_at) FROM services), '
+    '(SELECT MAX(updated_at) FROM compute_nodes), '
+    '(SELECT COUNT(*) FROM workflows), '
+    '(SELECT MAX(updated_at) FROM workflows)'
+)
+
+
+class _Row(tuple):
+    """A row indexable by position and by column name, as sqlite3.Row."""
+
+    def __new__(cls, row):
+        self = super().__new__(cls, tuple(row))
+        self._names = {name: i for i, name in enumerate(row._fields)}
+        return self
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            key = self._names[key]
+        return super().__getitem__(key)
+
+    def keys(self):
+        return list(self._names)
 
 
 def _free_port():
@@ -36,9 +65,12 @@ class NovaAll(fixtures.Fixture):
     ``options`` ({group: {option: value}}) go into its config file.
     """
 
-    def __init__(self, options=None):
+    def __init__(self, options=None, database_url=None):
         super().__init__()
         self.options = options or {}
+        #: Another database than the SQLite file of the state directory
+        #: (set ``[database] connection`` in ``options`` to it as well).
+        self.database_url = database_url
         self.processes = []
         self._log_offsets = {}
 
@@ -46,6 +78,12 @@ class NovaAll(fixtures.Fixture):
         self.state_path = self.useFixture(fixtures.TempDir()).path
         self.port = _free_port()
         self.db_path = os.path.join(self.state_path, 'nova.sqlite')
+        self._engine = None
+        if self.database_url:
+            self._engine = sa.create_engine(
+                self.database_url, poolclass=sa.pool.NullPool
+            )
+            self.addCleanup(self._engine.dispose)
         self.log_path = os.path.join(self.state_path, 'nova-all.log')
         self.config_file = os.path.join(self.state_path, 'nova.conf')
         groups = {
@@ -159,7 +197,18 @@ class NovaAll(fixtures.Fixture):
 
     # -- observation -----------------------------------------------------
     def query(self, sql, *params):
-        """Rows (sqlite3.Row) of ``sql`` on nova-all's SQLite database."""
+        """Rows of ``sql`` (``?`` placeholders) on nova-all's database,
+        each indexable by position and by column name."""
+        if self._engine is not None:
+            with self._engine.connect() as conn:
+                result = conn.exec_driver_sql(
+                    sql.replace('?', '%s'), tuple(params)
+                )
+                return (
+                    [_Row(row) for row in result]
+                    if result.returns_rows
+                    else []
+                )
         conn = sqlite3.connect(self.db_path, timeout=30)
         try:
             conn.row_factory = sqlite3.Row
@@ -170,7 +219,11 @@ class NovaAll(fixtures.Fixture):
     def wait_quiet(self, quiet=0.3, timeout=30):
         """Wait until nothing was committed to the database for
         ``quiet`` seconds (SQLite's data_version moves on every commit
-        of another connection that changed something)."""
+        of another connection that changed something; elsewhere, what
+        nova writes while it starts is watched)."""
+        if self._engine is not None:
+            self._wait_quiet_server(quiet, timeout)
+            return
         conn = sqlite3.connect(self.db_path, timeout=30)
         try:
             last = [conn.execute('PRAGMA data_version').fetchone()[0]]
@@ -187,6 +240,20 @@ class NovaAll(fixtures.Fixture):
             )
         finally:
             conn.close()
+
+    def _wait_quiet_server(self, quiet, timeout):
+        last = [None]
+        since = [time.monotonic()]
+
+        def settled():
+            seen = tuple(self.query(_STARTUP_WRITES)[0])
+            if seen != last[0]:
+                last[0], since[0] = seen, time.monotonic()
+            return time.monotonic() - since[0] >= quiet
+
+        harness.wait_until(
+            settled, timeout, interval=0.05, message='database quiet'
+        )
 
     def boots(self, uuid):
         """Lines in the fake hypervisor's console.log of ``uuid``."""

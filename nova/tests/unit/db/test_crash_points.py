@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import testtools
 
 from nova.db import crash_points
+from nova.tests import db_fixture
 
 
 class _Exited(Exception):
@@ -164,3 +165,57 @@ class TestInstallFromEnvironment(testtools.TestCase):
         with engine.begin() as conn:
             conn.exec_driver_sql('CREATE TABLE t (id INTEGER)')
             conn.exec_driver_sql('INSERT INTO t VALUES (1)')
+
+
+class _ServerSideWrites:
+    """On MariaDB and PostgreSQL only the commits after a write that
+    matched rows are crash points, raw DBAPI writes too, named."""
+
+    backend = None
+
+    def setUp(self):
+        super().setUp()
+        url = self.useFixture(db_fixture.OpportunisticDB(self.backend)).url
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        self.addCleanup(self.engine.dispose)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql('CREATE TABLE t (id INTEGER PRIMARY KEY)')
+        self.lines = []
+        self.hook = crash_points.CrashPoints(
+            os.path.join(self.useFixture(fixtures.TempDir()).path, 'arm'),
+            exit=lambda status: None,
+            write=self.lines.append,
+        )
+        self.hook.install(self.engine)
+        with open(self.hook.arm_file, 'w') as f:
+            f.write(crash_points.COUNT_ONLY)
+
+    def test_only_commits_that_wrote_count(self):
+        with self.engine.begin() as conn:
+            conn.execute(sa.text('SELECT * FROM t')).fetchall()
+        with self.engine.begin() as conn:
+            conn.execute(sa.text('INSERT INTO t (id) VALUES (1)'))
+        with self.engine.begin() as conn:  # matched nothing
+            conn.execute(sa.text('DELETE FROM t WHERE id = 99'))
+        with self.engine.begin() as conn:
+            cursor = conn.connection.dbapi_connection.cursor()
+            cursor.executemany('INSERT INTO t (id) VALUES (%s)', [(2,), (3,)])
+            cursor.execute('UPDATE t SET id = 4 WHERE id = 3')
+            cursor.close()
+        self.assertEqual(
+            [
+                'crash points armed: counting write commits\n',
+                'crash point 1: INSERT INTO t\n',
+                # One executemany is one statement here.
+                'crash point 2: INSERT INTO t, UPDATE t\n',
+            ],
+            self.lines,
+        )
+
+
+class TestServerSideWritesMySQL(_ServerSideWrites, testtools.TestCase):
+    backend = 'mysql'
+
+
+class TestServerSideWritesPostgreSQL(_ServerSideWrites, testtools.TestCase):
+    backend = 'postgresql'
