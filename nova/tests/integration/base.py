@@ -35,6 +35,8 @@ class IntegrationTestCase(test.TestCase):
     spawn_delay = 2.0
     orchestration = None
     broker_lock = True
+    #: More options of the deployment, by group.
+    extra_options = None
     #: Seconds the test may take, setup and cleanup included.
     test_timeout = TEST_TIMEOUT
 
@@ -49,6 +51,7 @@ class IntegrationTestCase(test.TestCase):
                 orchestration=self.orchestration,
                 spawn_delay=self.spawn_delay,
                 broker_lock=self.broker_lock,
+                extra=self.extra_options,
             )
         )
         # This process acts as nova-api on the same DB and broker.
