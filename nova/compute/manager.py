@@ -201,28 +201,31 @@ class ComputeManager:
         self._builds.shutdown(wait=True)
 
     def periodic_tasks(self):
-        """The capacity report, every resource_report_interval seconds."""
+        """The capacity report and the reaping of orphans, each every
+        its own ``[compute]`` interval."""
+        return [
+            self._periodic(
+                CONF.compute.resource_report_interval,
+                self.report_capacity,
+                'Capacity report',
+            ),
+            self._periodic(
+                CONF.compute.orphan_reap_interval,
+                self.reap_orphans,
+                'Reaping the orphans',
+            ),
+        ]
 
-        @periodics.periodic(
-            CONF.compute.resource_report_interval, run_immediately=False
-        )
-        def report_capacity():
+    def _periodic(self, interval, task, what):
+        @periodics.periodic(interval, run_immediately=False)
+        def periodic():
             try:
-                self.report_capacity(nova_context.get_admin_context())
+                task(nova_context.get_admin_context())
             except Exception:
-                # A DB outage must not stop the periodic: report next time.
-                LOG.exception('Capacity report of %s failed', self.host)
+                # A DB outage must not stop the periodic: next time.
+                LOG.exception('%s of %s failed', what, self.host)
 
-        @periodics.periodic(
-            CONF.compute.orphan_reap_interval, run_immediately=False
-        )
-        def reap_orphans():
-            try:
-                self.reap_orphans(nova_context.get_admin_context())
-            except Exception:
-                LOG.exception('Reaping the orphans of %s failed', self.host)
-
-        return [report_capacity, reap_orphans]
+        return periodic
 
     def report_capacity(self, context):
         """Write the driver's capacity into the host's compute node."""
