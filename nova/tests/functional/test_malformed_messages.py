@@ -99,3 +99,37 @@ class MalformedMessagesTest(base.FunctionalTestCase):
         self.wait_for(uuid, gone=True)
         self.assert_nothing_leaked(uuid)
         self.assert_audit_clean()
+
+    def test_bad_reports_and_host_starts_are_answered_and_write_nothing(self):
+        logs = self.useFixture(
+            fixtures.FakeLogger(name='nova.conductor', level=logging.INFO)
+        )
+        before = self._counts()
+        client = self._client().prepare(version='1.4')
+        # A report is a call: its answer says the host may forget it.
+        for kwargs in (
+            {'workflow_id': None, 'task_name': 'spawn', 'token': 't'},
+            {'workflow_id': ['x'], 'task_name': {'y': 1}, 'token': 5},
+            {
+                'workflow_id': 'no-such-workflow',
+                'task_name': 'spawn',
+                'token': 't',
+            },
+        ):
+            self.assertEqual(
+                'stale',
+                client.call(self.context, 'report_completion', **kwargs),
+            )
+        for host in (None, ['host1'], 'no-such-host'):
+            client.cast(self.context, 'compute_host_started', host=host)
+        uuid = self.boot(name='after-garbage')['uuid']
+        self.wait_for(uuid, 'active')
+        self.assertIn(
+            'Dropping a malformed report_completion call', logs.output
+        )
+        self.assertIn(
+            'Dropping a malformed compute_host_started cast', logs.output
+        )
+        after = self._counts()
+        self.assertEqual(before['instances'] + 1, after['instances'])
+        self.assertEqual(before['workflows'] + 1, after['workflows'])
