@@ -13,18 +13,29 @@ its listener: the step is finished in the rows and is never run again,
 so nothing would finish its event. The conductor that takes the
 workflow back closes such events from the rows
 (:func:`close_finished_events`) before it runs the workflow on.
+
+The listener of a stale owner writes nothing. A conductor paused between
+a commit and telling its listener (SIGSTOP, a long GC) may wake up after
+another conductor adopted the workflow, ran the step again and finished
+its event: told then that the step started, it would add a second event
+for the step, which the end of the action then finishes too. So every
+event write is fenced (nova.db.fencing) by the generation the
+transition was written under, as the steps' own writes are.
 """
 
+import copy
 import json
 
 from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
 
+from nova import exception
 from nova import orchestration as orc
 from nova.conductor.workflows import base
 from nova.conductor.workflows import delete_instance
 import nova.conf
 from nova.db import actions as actions_db
+from nova.db import fencing
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -70,7 +81,23 @@ class InstanceWorkflowListener:
         self.instance_uuid = instance_uuid
 
     def __call__(self, event):
-        self._tell(event, tries=[])
+        try:
+            self._tell(event, tries=[])
+        except exception.StaleWorkflowGeneration as exc:
+            LOG.info(
+                'Action %s: the %s of step %s is not recorded: %s',
+                self.action_id,
+                event.state,
+                event.name,
+                exc,
+            )
+
+    def _fenced_context(self, workflow_id, generation):
+        """The context to write with for an owner at ``generation`` (a
+        copy: the listener may tell events of several generations)."""
+        if generation is None:
+            return self.context
+        return fencing.fenced(copy.copy(self.context), workflow_id, generation)
 
     @_retry_db_errors
     def _tell(self, event, tries):
@@ -97,18 +124,19 @@ class InstanceWorkflowListener:
         if event.kind != 'task' or event.name not in self.step_names:
             return
         name = EVENT_PREFIX + event.name
+        context = self._fenced_context(event.workflow_id, event.generation)
         if event.state == orc.states.RUNNING:
             actions_db.event_start(
-                self.context, self.action_id, name, host=CONF.host
+                context, self.action_id, name, host=CONF.host
             )
         elif event.state == orc.states.SUCCESS:
             actions_db.event_finish(
-                self.context, self.action_id, name, 'Success', open_only=again
+                context, self.action_id, name, 'Success', open_only=again
             )
         elif event.state == orc.states.FAILURE:
             traceback = event.failure.traceback if event.failure else None
             actions_db.event_finish(
-                self.context,
+                context,
                 self.action_id,
                 name,
                 'Error',
@@ -117,9 +145,11 @@ class InstanceWorkflowListener:
             )
 
     @_retry_db_errors
-    def close_finished(self, tasks):
+    def close_finished(self, tasks, workflow_id=None, generation=None):
         """Finish the events of the steps that ``tasks`` (the workflow's
         task rows) show finished; -> how many it finished or added.
+        Fenced by ``generation`` of ``workflow_id`` when given (the
+        claim of the conductor closing them).
 
         A step's open event is finished with the row's end time; a
         finished step with no event at all (its start was never told
@@ -136,6 +166,7 @@ class InstanceWorkflowListener:
         ]
         if not finished:
             return 0
+        context = self._fenced_context(workflow_id, generation)
         recorded = {}
         for event in actions_db.events_get(self.context, self.action_id):
             recorded.setdefault(event['event'], []).append(event)
@@ -155,7 +186,7 @@ class InstanceWorkflowListener:
                 task['state'],
             )
             actions_db.event_finish(
-                self.context,
+                context,
                 self.action_id,
                 name,
                 result,
@@ -174,14 +205,15 @@ def _traceback(task):
     return orc.Failure.from_dict(json.loads(task['failure'])).traceback
 
 
-def close_finished_events(backend, workflow_id, listeners):
+def close_finished_events(backend, workflow_id, listeners, generation=None):
     """Close the action events that the dead owner of ``workflow_id``
     left open (see :meth:`InstanceWorkflowListener.close_finished`).
 
-    Call it when a conductor has claimed a workflow, before running it:
-    the engine's rows are then this conductor's to read, and no listener
-    of the workflow writes meanwhile. ``listeners`` are the workflow's
-    (those :func:`recorder_for` gives). Errors are logged, never raised:
+    Call it when a conductor has claimed a workflow, before running it,
+    with the ``generation`` of its claim: the engine's rows are then
+    this conductor's to read, and no listener of the workflow writes
+    meanwhile. ``listeners`` are the workflow's (those
+    :func:`recorder_for` gives). Errors are logged, never raised:
     closing the events must not keep the workflow from running.
     """
     recorders = [
@@ -194,7 +226,13 @@ def close_finished_events(backend, workflow_id, listeners):
     try:
         _row, tasks = backend.load(workflow_id)
         for recorder in recorders:
-            recorder.close_finished(tasks)
+            recorder.close_finished(tasks, workflow_id, generation)
+    except exception.StaleWorkflowGeneration as exc:
+        LOG.info(
+            'Workflow %s: adopted away before its events were closed: %s',
+            workflow_id,
+            exc,
+        )
     except Exception:
         LOG.exception(
             'Workflow %s: the action events of its finished steps could '

@@ -142,7 +142,9 @@ class WorkflowRunner:
             self._mark_target_error(row, store, exc)
             return
         # A dead owner may have left events of finished steps open.
-        events.close_finished_events(self.backend, workflow_id, listeners)
+        events.close_finished_events(
+            self.backend, workflow_id, listeners, engine.generation
+        )
         self._drive(engine, row, store)
 
     def complete(

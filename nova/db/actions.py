@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from nova import exception
 from nova.db import api as db_api
+from nova.db import fencing
 from nova.db import models
 
 _actions = models.InstanceAction.__table__
@@ -120,7 +121,12 @@ def event_start(context, action_id, event, host=None):
     A step that runs again (retry, resume) reuses its unfinished event
     row rather than adding a duplicate, and adds none once the action's
     end finished it (see action_finish). Returns the event's id.
+
+    A context fenced by a workflow (nova.db.fencing) writes only while
+    the workflow is still at its generation: else this raises
+    StaleWorkflowGeneration and writes nothing.
     """
+    fencing.check(context, 'start the event %s' % event)
     now = timeutils.utcnow()
     conn = context.session.connection()
     open_row = conn.execute(
@@ -181,7 +187,10 @@ def event_finish(
     the step really ended (and started), if not now: a conductor that
     takes a workflow back closes the events its dead owner left open
     (nova.conductor.events.close_finished_events).
+
+    Fenced like :func:`event_start`.
     """
+    fencing.check(context, 'finish the event %s' % event)
     now = timeutils.utcnow()
     conn = context.session.connection()
     event_id = conn.execute(

@@ -19,12 +19,18 @@ LOG = logging.getLogger(__name__)
 _TT = states.TASK_TRANSITIONS
 
 Event = collections.namedtuple(
-    'Event', 'kind workflow_id name state result failure'
+    'Event',
+    'kind workflow_id name state result failure generation',
+    defaults=(None,),
 )
 Event.__doc__ = """A transition given to listeners (kind 'workflow' or 'task').
 
 Emitted after the transition is durably written. ``result`` is the task's
-result (task SUCCESS), ``failure`` a Failure (task FAILURE/REVERT_FAILURE)."""
+result (task SUCCESS), ``failure`` a Failure (task FAILURE/REVERT_FAILURE).
+``generation`` is the fencing token the transition was written under: a
+listener that acts on the event (writes rows) fences its writes with it,
+since its owner may have been adopted away between the commit and the
+telling (a process paused in between)."""
 
 
 def blank_row(name):
@@ -101,6 +107,7 @@ class Journal:
                     self.state,
                     None,
                     None,
+                    self.generation,
                 )
             )
 
@@ -142,6 +149,7 @@ class Journal:
                     row['state'],
                     result,
                     failure,
+                    self.generation,
                 )
             )
 

@@ -106,9 +106,12 @@ class DiesAfter:
         self.listener = listener
         self.dies_at = dies_at
         self.untold = set(untold)
+        #: The event it was about to be told when it died.
+        self.untold_event = None
 
     def __call__(self, event):
         if (event.name, event.state) == self.dies_at:
+            self.untold_event = event
             raise ProcessDied()
         if (event.name, event.state) not in self.untold:
             self.listener(event)
@@ -143,11 +146,12 @@ class CloseFinishedEventsTestCase(test.TestCase):
         workflow_id = orc.Engine.create(
             factory, store={'action_id': self.action_id}, backend=self.backend
         )
+        self.dying = DiesAfter(self.listener, dies_at, untold)
         engine = orc.Engine.load(
             workflow_id,
             self.backend,
             owner='conductor-a',
-            listeners=[DiesAfter(self.listener, dies_at, untold)],
+            listeners=[self.dying],
         )
         self.assertRaises(ProcessDied, engine.run)
         return workflow_id
@@ -223,6 +227,48 @@ class CloseFinishedEventsTestCase(test.TestCase):
             self.ctxt, self.action_id, 'conductor_claim_resources', 'Success'
         )
         self.assertEqual(before, self.results())
+
+    def test_a_paused_owner_telling_a_start_late_adds_nothing(self):
+        # Found by test_paused_conductor_is_fenced on MariaDB: the owner
+        # paused between the commit of a step's start and telling its
+        # listener; the adopter ran the step again and finished its
+        # event; the owner woke up and told the start: a second event,
+        # which the end of the action then finished with 'Success'.
+        workflow_id = self.run_until_death(
+            FACTORY, ('claim_resources', orc.states.RUNNING)
+        )
+        self.take_back(workflow_id)
+        before = self.results()
+        self.assertEqual(
+            [
+                ('conductor_select_destinations', 'Success'),
+                ('conductor_claim_resources', 'Success'),
+                ('conductor_mark_active', 'Success'),
+            ],
+            before,
+        )
+        logs = self.useFixture(fixtures.FakeLogger())
+        self.listener(self.dying.untold_event)
+        self.assertEqual(before, self.results())
+        self.assertIn('is not recorded', logs.output)
+        # Nor does a finish it tells late.
+        self.listener(
+            self.dying.untold_event._replace(state=orc.states.FAILURE)
+        )
+        self.assertEqual(before, self.results())
+
+    def test_closing_under_a_stale_claim_writes_nothing(self):
+        workflow_id = self.run_until_death(
+            FACTORY, ('claim_resources', orc.states.SUCCESS)
+        )
+        stale = self.backend.get_workflow(workflow_id)['generation']
+        self.take_back(workflow_id, close=False)
+        logs = self.useFixture(fixtures.FakeLogger())
+        events.close_finished_events(
+            self.backend, workflow_id, [self.listener], stale
+        )
+        self.assertIn('adopted away', logs.output)
+        self.assertIn(('conductor_claim_resources', None), self.results())
 
     def test_a_finished_step_whose_start_was_never_told_gets_one_event(self):
         workflow_id = self.run_until_death(
