@@ -203,6 +203,14 @@ class RescheduledException(NovaException):
     )
 
 
+class ComputeHostDown(NovaException):
+    """A compute host did not answer and its service is down: a host
+    failure, not worth calling it again (see
+    nova.conductor.workflows.compute_hosts)."""
+
+    msg_fmt = 'Compute host %(host)s is down: its nova-compute does not report'
+
+
 class FixedIpNotAvailable(NovaException):
     """The network has no free address."""
 

@@ -35,11 +35,11 @@ from nova.compute import claims
 from nova.compute import rpcapi as compute_rpcapi
 from nova.compute import vm_states
 from nova.conductor.workflows import base
+from nova.conductor.workflows import compute_hosts
 import nova.conf
 from nova.db import actions as actions_db
 from nova.db import block_device as bdm_db
 from nova.db import instances as instances_db
-from nova.db import services as services_db
 from nova.network import api as network_api
 from nova.scheduler import rpcapi as scheduler_rpcapi
 from nova.virt import power_state
@@ -51,16 +51,17 @@ NAME = 'build_instance'
 #: The instance action whose events are this workflow's steps.
 ACTION = 'create'
 FACTORY = 'nova.conductor.workflows.build_instance'
-COMPUTE_BINARY = 'nova-compute'
+COMPUTE_BINARY = compute_hosts.COMPUTE_BINARY
 VERSION = 1
 
 #: Failures that are the host's fault: try the next alternate host. A
 #: host that does not answer (its calls time out even after the step's
-#: retries) is one too.
+#: retries, or once, when its service is down) is one too.
 HOST_FAILURES = (
     exception.ComputeResourcesUnavailable,
     exception.RescheduledException,
     exception.InstanceDeployFailure,
+    exception.ComputeHostDown,
     messaging.MessagingTimeout,
 )
 
@@ -128,25 +129,6 @@ class SelectDestinations(base.InstanceTask):
         return scheduler_rpcapi.SchedulerAPI().select_destinations(
             self.context, request_spec
         )
-
-
-def _left_to_a_down_host(context, instance_uuid, destination):
-    """Whether the host of this attempt is down, so that what the attempt
-    made there (local disks, a guest) is left for the host to destroy
-    when it starts again: it destroys every guest no claim holds
-    (ComputeManager.reap_orphans), and this attempt's claim is released
-    by the revert. Calling a down host would only time out, over and
-    over, and fail the revert."""
-    host = destination['host']
-    if not services_db.down_hosts(context, COMPUTE_BINARY, {host}):
-        return False
-    LOG.warning(
-        'Instance %s: compute host %s is down; what the build made '
-        'there is destroyed when the host starts again',
-        instance_uuid,
-        host,
-    )
-    return True
 
 
 class AlternateHosts(orc.Retry):
@@ -247,27 +229,26 @@ class PrepareBlockDevices(base.InstanceTask):
         bdms = bdm_db.create_defaults_for_instance(
             self.context, instance, flavor, image
         )
-        return compute_rpcapi.ComputeAPI().prepare_block_devices(
-            self.context,
-            destination['host'],
-            instance,
-            bdms,
-            self.workflow_id,
-            self.workflow_generation,
-        )
+        host = destination['host']
+        with compute_hosts.calling(self.context, host):
+            return compute_rpcapi.ComputeAPI().prepare_block_devices(
+                self.context,
+                host,
+                instance,
+                bdms,
+                self.workflow_id,
+                self.workflow_generation,
+            )
 
     def revert(self, instance_uuid, destination, **kwargs):
         instance = instances_db.get(
             self.context, instance_uuid, read_deleted=True
         )
         bdms = bdm_db.get_by_instance(self.context, instance_uuid)
-        if _left_to_a_down_host(self.context, instance_uuid, destination):
-            bdm_db.destroy_by_instance(self.context, instance_uuid)
-            return
-        compute_rpcapi.ComputeAPI().cleanup_block_devices(
+        compute_hosts.cleanup_block_devices_unless_down(
             self.context,
-            destination['host'],
             instance,
+            destination['host'],
             bdms,
             self.workflow_id,
             self.workflow_generation,
@@ -318,27 +299,26 @@ class Spawn(base.InstanceTask):
                 admin_password=admin_password,
             )
             return orc.Pending(token)
-        return compute.spawn(
-            self.context,
-            destination['host'],
-            instance,
-            network_info,
-            block_device_info,
-            self.workflow_id,
-            self.workflow_generation,
-            admin_password=admin_password,
-        )
+        with compute_hosts.calling(self.context, destination['host']):
+            return compute.spawn(
+                self.context,
+                destination['host'],
+                instance,
+                network_info,
+                block_device_info,
+                self.workflow_id,
+                self.workflow_generation,
+                admin_password=admin_password,
+            )
 
     def revert(self, instance_uuid, destination, **kwargs):
-        if _left_to_a_down_host(self.context, instance_uuid, destination):
-            return
         instance = instances_db.get(
             self.context, instance_uuid, read_deleted=True
         )
-        compute_rpcapi.ComputeAPI().destroy(
+        compute_hosts.destroy_unless_down(
             self.context,
-            destination['host'],
             instance,
+            destination['host'],
             self.workflow_id,
             self.workflow_generation,
         )

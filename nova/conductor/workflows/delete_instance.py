@@ -25,9 +25,9 @@ from oslo_log import log as logging
 
 from nova import orchestration as orc
 from nova.compute import claims
-from nova.compute import rpcapi as compute_rpcapi
 from nova.conductor import rpcapi as conductor_rpcapi
 from nova.conductor.workflows import base
+from nova.conductor.workflows import compute_hosts
 import nova.conf
 from nova.db import actions as actions_db
 from nova.db import block_device as bdm_db
@@ -145,7 +145,8 @@ def _hosts(ctxt, instance):
 
 
 class DestroyOnHost(base.FencedStep):
-    """Destroy the server on every host that may hold part of it."""
+    """Destroy the server on every host that may hold part of it; a
+    down host destroys it itself when it starts again (compute_hosts)."""
 
     name = 'destroy_on_host'
 
@@ -154,10 +155,10 @@ class DestroyOnHost(base.FencedStep):
             self.context, instance_uuid, read_deleted=True
         )
         for host in _hosts(self.context, instance):
-            compute_rpcapi.ComputeAPI().destroy(
+            compute_hosts.destroy_unless_down(
                 self.context,
-                host,
                 instance,
+                host,
                 self.workflow_id,
                 self.workflow_generation,
             )
@@ -182,7 +183,8 @@ class ReleaseClaims(base.FencedStep):
 
 
 class DeleteBlockDevices(base.FencedStep):
-    """Remove local disks on the hosts and the BDM rows."""
+    """Remove local disks on the hosts and the BDM rows (a down host's
+    disks go with its guest when it starts again)."""
 
     name = 'delete_block_devices'
 
@@ -195,10 +197,10 @@ class DeleteBlockDevices(base.FencedStep):
             for host in {
                 bdm.get('host') or instance.get('host') for bdm in bdms
             } - {None}:
-                compute_rpcapi.ComputeAPI().cleanup_block_devices(
+                compute_hosts.cleanup_block_devices_unless_down(
                     self.context,
-                    host,
                     instance,
+                    host,
                     bdms,
                     self.workflow_id,
                     self.workflow_generation,
