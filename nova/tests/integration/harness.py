@@ -654,6 +654,16 @@ class Deployment(fixtures.Fixture):
         except FileNotFoundError:
             return 0
 
+    def instance_owner(self, uuid):
+        """The host whose fake hypervisor holds ``uuid``'s guest (its
+        instance directory), or None."""
+        path = os.path.join(self.state_path, 'instances', uuid, 'host')
+        try:
+            with open(path) as f:
+                return f.read().strip() or None
+        except FileNotFoundError:
+            return None
+
     def owned_by(self, host):
         """Unfinished workflows currently owned by conductor ``host``."""
         return [
