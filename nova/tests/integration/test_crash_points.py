@@ -95,26 +95,28 @@ class _Build:
         self.assertIn('INSERT INTO instances', points[1])
 
 
-class TestCrashPoints(_Build, crash_harness.CrashPointsTestCase):
-    """Every write commit of a build and of a delete, one crash each
-    (nova-all on SQLite)."""
+class _Booted:
+    def boot_all(self, names):
+        """Boot a server per name and wait until each is ACTIVE."""
+        for name in names:
+            self.post_server(name)
+        uuids = [self.uuid_of(name) for name in names]
+        self.wait_for(
+            lambda: all(
+                self.instance(u)[:2] == ('active', None) for u in uuids
+            ),
+            lambda: 'boot %s' % names,
+        )
+        # Deleting removes the console.log: count the boots before.
+        self.assertEqual(
+            {u: 1 for u in uuids}, {u: self.nova.boots(u) for u in uuids}
+        )
+
+
+class _Delete(_Booted):
+    """Every write commit of a delete, one crash each."""
 
     def test_delete_survives_a_crash_after_every_write(self):
-        def boot(names):
-            for name in names:
-                self.post_server(name)
-            uuids = [self.uuid_of(name) for name in names]
-            self.wait_for(
-                lambda: all(
-                    self.instance(u)[:2] == ('active', None) for u in uuids
-                ),
-                lambda: 'boot %s' % names,
-            )
-            # Deleting removes the console.log: count the boots before.
-            self.assertEqual(
-                {u: 1 for u in uuids}, {u: self.nova.boots(u) for u in uuids}
-            )
-
         def delete(name):
             self.send('DELETE', '/servers/%s' % self.uuid_of(name))
 
@@ -144,25 +146,11 @@ class TestCrashPoints(_Build, crash_harness.CrashPointsTestCase):
             self.assert_consistent(where)
 
         self.crash_at_every_point(
-            'delete_instance', delete, deleted, check, prepare=boot
+            'delete_instance', delete, deleted, check, prepare=self.boot_all
         )
 
 
-class TestBuildCrashPointsMySQL(_Build, crash_harness.CrashPointsTestCase):
-    """The build on MariaDB, its messages through RabbitMQ."""
-
-    backend = 'mysql'
-
-
-class TestBuildCrashPointsPostgreSQL(
-    _Build, crash_harness.CrashPointsTestCase
-):
-    """The build on PostgreSQL, its messages through RabbitMQ."""
-
-    backend = 'postgresql'
-
-
-class TestFailedBuildCrashPoints(crash_harness.CrashPointsTestCase):
+class _FailedBuild:
     """Every write commit of a build that fails and reverts, one crash
     each: the only compute host fails every spawn."""
 
@@ -212,3 +200,41 @@ class TestFailedBuildCrashPoints(crash_harness.CrashPointsTestCase):
         wrote = '\n'.join(points.values())
         self.assertIn('DELETE FROM resource_claims', wrote)
         self.assertIn('INSERT INTO instance_faults', wrote)
+
+
+class TestCrashPoints(_Build, _Delete, crash_harness.CrashPointsTestCase):
+    """A build and a delete on nova-all on SQLite."""
+
+
+class TestFailedBuildCrashPoints(
+    _FailedBuild, crash_harness.CrashPointsTestCase
+):
+    """A failed build on nova-all on SQLite."""
+
+
+class TestCrashPointsMySQL(_Build, _Delete, crash_harness.CrashPointsTestCase):
+    """A build and a delete on MariaDB, their messages through
+    RabbitMQ."""
+
+    backend = 'mysql'
+
+
+class TestFailedBuildCrashPointsMySQL(
+    _FailedBuild, crash_harness.CrashPointsTestCase
+):
+    backend = 'mysql'
+
+
+class TestCrashPointsPostgreSQL(
+    _Build, _Delete, crash_harness.CrashPointsTestCase
+):
+    """A build and a delete on PostgreSQL, their messages through
+    RabbitMQ."""
+
+    backend = 'postgresql'
+
+
+class TestFailedBuildCrashPointsPostgreSQL(
+    _FailedBuild, crash_harness.CrashPointsTestCase
+):
+    backend = 'postgresql'
