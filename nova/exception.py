@@ -203,6 +203,18 @@ class RescheduledException(NovaException):
     )
 
 
+class InstanceNotRunning(Invalid):
+    """A guest that must run for the operation does not."""
+
+    msg_fmt = 'Instance %(instance_id)s is not running.'
+
+
+class InstanceInvalidPowerState(Invalid):
+    """The guest's power state does not allow the operation."""
+
+    msg_fmt = 'Instance %(instance_id)s is in power state %(state)s.'
+
+
 class ComputeHostDown(NovaException):
     """A compute host did not answer and its service is down: a host
     failure, not worth calling it again (see

@@ -69,11 +69,27 @@ def _destroy_wait():
     return rpc.response_timeout() / 2
 
 
+#: The power actions of power_action: (driver method, its arguments).
+#: Each but the reboots is idempotent, as a step run again after a crash
+#: needs; a reboot run again reboots once more.
+POWER_ACTIONS = {
+    'stop': ('power_off', {}),
+    'start': ('power_on', {}),
+    'reboot_soft': ('reboot', {'reboot_type': 'SOFT'}),
+    'reboot_hard': ('reboot', {'reboot_type': 'HARD'}),
+    'pause': ('pause', {}),
+    'unpause': ('unpause', {}),
+    'suspend': ('suspend', {}),
+    'resume': ('resume', {}),
+}
+
+
 class ComputeManager:
-    """Per-host endpoint of the compute RPC API (version 1.1).
+    """Per-host endpoint of the compute RPC API (version 1.2).
 
     Every operation on one instance of this host (spawn, destroy,
-    prepare_block_devices, cleanup_block_devices, power_on, power_off)
+    prepare_block_devices, cleanup_block_devices, power_on, power_off,
+    power_action)
     takes its place in the instance's queue when it arrives and acts in its
     turn, alone, in arrival order; the fencing check is made in that turn,
     just before the act (a destroy's on arrival, so that a stale destroy
@@ -115,7 +131,7 @@ class ComputeManager:
     forgotten); the queues exist only while an instance has operations.
     """
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, host, driver):
         self.host = host
@@ -547,6 +563,22 @@ class ComputeManager:
             context, instance, 'power_off', workflow_id, generation
         ):
             return self.driver.power_off(instance)
+
+    def power_action(
+        self, context, instance, action, workflow_id=None, generation=None
+    ):
+        """Run the power ``action`` (one of :data:`POWER_ACTIONS`) on the
+        instance in its turn; return its info dict (API 1.2).
+
+        :raises Invalid: an unknown action.
+        :raises InstanceInvalidPowerState: the guest's power state does
+            not allow it (pause a guest that is not running, say).
+        """
+        if action not in POWER_ACTIONS:
+            raise exception.Invalid('unknown power action %r' % (action,))
+        method, kwargs = POWER_ACTIONS[action]
+        with self._turn(context, instance, action, workflow_id, generation):
+            return getattr(self.driver, method)(instance, **kwargs)
 
     def get_info(self, context, instance_uuid):
         """``{'uuid', 'power_state', 'host', 'node'}`` of an instance here.

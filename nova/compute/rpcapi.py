@@ -11,6 +11,8 @@ API version history:
   generation) for fencing.
 * 1.1 - spawn_and_report: a cast; the host reports the outcome to the
   conductors (report_completion), so no conductor thread waits on it.
+* 1.2 - power_action(instance, action): stop, start, reboot (soft and
+  hard), pause, unpause, suspend, resume.
 """
 
 import oslo_messaging as messaging
@@ -26,10 +28,10 @@ TOPIC = 'compute'
 class ComputeAPI:
     """RPC calls to the nova-compute service of one host."""
 
-    VERSION = '1.1'
+    VERSION = '1.2'
     # Highest version every nova-compute of the deployment understands;
     # raise it only once all hosts run code with the new version.
-    VERSION_CAP = '1.1'
+    VERSION_CAP = '1.2'
 
     def __init__(self):
         self._client = None
@@ -177,6 +179,20 @@ class ComputeAPI:
             ctxt,
             'power_off',
             instance=instance,
+            workflow_id=workflow_id,
+            generation=generation,
+        )
+
+    def power_action(
+        self, ctxt, host, instance, action, workflow_id, generation
+    ):
+        """Run the power ``action`` on ``instance`` (1.2); return its
+        info dict."""
+        return self._prepare(host, version='1.2').call(
+            ctxt,
+            'power_action',
+            instance=instance,
+            action=action,
             workflow_id=workflow_id,
             generation=generation,
         )

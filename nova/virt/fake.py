@@ -320,6 +320,56 @@ class FakeDriver(driver.ComputeDriver):
                 self._append_console(uuid)
         return self.get_info(uuid)
 
+    def reboot(self, instance, reboot_type='SOFT'):
+        """Restart the guest: running again, one more console line. A
+        soft reboot needs a running guest; a hard one starts any."""
+        uuid = instance['uuid']
+        with _instance_lock(uuid):
+            self._require_spawned(uuid)
+            if (
+                reboot_type == 'SOFT'
+                and self._read_power_state(uuid) != power_state.RUNNING
+            ):
+                raise exception.InstanceNotRunning(instance_id=uuid)
+            self._write_power_state(uuid, power_state.RUNNING)
+            self._append_console(uuid)
+        return self.get_info(uuid)
+
+    def _move_power_state(self, instance, wanted, to):
+        """From power state ``wanted`` (or already ``to``: idempotent) to
+        ``to``; InstanceInvalidPowerState otherwise."""
+        uuid = instance['uuid']
+        with _instance_lock(uuid):
+            self._require_spawned(uuid)
+            current = self._read_power_state(uuid)
+            if current not in (wanted, to):
+                raise exception.InstanceInvalidPowerState(
+                    instance_id=uuid,
+                    state=power_state.STATE_MAP.get(current, current),
+                )
+            self._write_power_state(uuid, to)
+        return self.get_info(uuid)
+
+    def pause(self, instance):
+        return self._move_power_state(
+            instance, power_state.RUNNING, power_state.PAUSED
+        )
+
+    def unpause(self, instance):
+        return self._move_power_state(
+            instance, power_state.PAUSED, power_state.RUNNING
+        )
+
+    def suspend(self, instance):
+        return self._move_power_state(
+            instance, power_state.RUNNING, power_state.SUSPENDED
+        )
+
+    def resume(self, instance):
+        return self._move_power_state(
+            instance, power_state.SUSPENDED, power_state.RUNNING
+        )
+
     def _require_spawned(self, uuid):
         if not self._spawned(uuid):
             raise exception.InstanceNotFound(instance_id=uuid)

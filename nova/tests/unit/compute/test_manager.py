@@ -1,6 +1,7 @@
 """The compute manager: driver calls, fencing, capacity reports and
 the service's stop."""
 
+import functools
 import os
 import threading
 import time
@@ -122,6 +123,11 @@ class ComputeManagerTestCase(base.DBTestCase):
                 self.ctxt, self.instance, **kw
             ),
             lambda **kw: self.manager.power_on(self.ctxt, self.instance, **kw),
+        ] + [
+            functools.partial(
+                self.manager.power_action, self.ctxt, self.instance, action
+            )
+            for action in compute_manager.POWER_ACTIONS
         ]
         for call in calls:
             self.assertRaises(
@@ -133,6 +139,55 @@ class ComputeManagerTestCase(base.DBTestCase):
         self.assertTrue(os.path.isfile(os.path.join(self.path, 'disk')))
         self.assertEqual(
             power_state.RUNNING,
+            self.manager.get_info(self.ctxt, self.instance['uuid'])[
+                'power_state'
+            ],
+        )
+
+    def test_power_actions(self):
+        self._spawn()
+        for action, expected in (
+            ('stop', power_state.SHUTDOWN),
+            ('stop', power_state.SHUTDOWN),  # idempotent
+            ('start', power_state.RUNNING),
+            ('pause', power_state.PAUSED),
+            ('pause', power_state.PAUSED),
+            ('unpause', power_state.RUNNING),
+            ('suspend', power_state.SUSPENDED),
+            ('resume', power_state.RUNNING),
+            ('reboot_soft', power_state.RUNNING),
+            ('stop', power_state.SHUTDOWN),
+            ('reboot_hard', power_state.RUNNING),
+        ):
+            info = self.manager.power_action(
+                self.ctxt,
+                self.instance,
+                action,
+                workflow_id=self.workflow_id,
+                generation=2,
+            )
+            self.assertEqual(expected, info['power_state'], action)
+
+    def test_power_actions_the_guest_cannot_take_are_refused(self):
+        self._spawn()
+        self.manager.power_action(self.ctxt, self.instance, 'stop')
+        for action in ('pause', 'suspend', 'unpause', 'resume', 'reboot_soft'):
+            self.assertRaises(
+                exception.Invalid,
+                self.manager.power_action,
+                self.ctxt,
+                self.instance,
+                action,
+            )
+        self.assertRaises(
+            exception.Invalid,
+            self.manager.power_action,
+            self.ctxt,
+            self.instance,
+            'explode',
+        )
+        self.assertEqual(
+            power_state.SHUTDOWN,
             self.manager.get_info(self.ctxt, self.instance['uuid'])[
                 'power_state'
             ],

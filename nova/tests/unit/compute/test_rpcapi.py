@@ -128,4 +128,28 @@ class ComputeRPCAPITestCase(base.DBTestCase):
     def test_can_send_version(self):
         self.assertTrue(self.api.can_send_version('1.0'))
         self.assertTrue(self.api.can_send_version('1.1'))
-        self.assertFalse(self.api.can_send_version('1.2'))
+        self.assertTrue(self.api.can_send_version('1.2'))
+        self.assertFalse(self.api.can_send_version('1.3'))
+
+    def test_power_action_reaches_the_named_host(self):
+        self.api.spawn(
+            self.ctxt, 'host1', self.instance, [], {}, self.workflow_id, 1
+        )
+        info = self.api.power_action(
+            self.ctxt, 'host1', self.instance, 'pause', self.workflow_id, 1
+        )
+        self.assertEqual(
+            ('host1', power_state.PAUSED), (info['host'], info['power_state'])
+        )
+        # A stale caller is refused with the same exception class.
+        test_manager.set_generation(self.db.engine, self.workflow_id, 2)
+        self.assertRaises(
+            exception.StaleWorkflowGeneration,
+            self.api.power_action,
+            self.ctxt,
+            'host1',
+            self.instance,
+            'unpause',
+            self.workflow_id,
+            1,
+        )
