@@ -44,6 +44,12 @@ class InvalidInput(Invalid):
     msg_fmt = 'Invalid input received: %(reason)s'
 
 
+class MalformedRequestBody(Invalid):
+    """A request body that names no single action."""
+
+    msg_fmt = 'Malformed message body: %(reason)s'
+
+
 class ValidationError(Invalid):
     """A request body or query that fails its JSON schema."""
 
@@ -201,6 +207,32 @@ class RescheduledException(NovaException):
     msg_fmt = (
         'Build of instance %(instance_uuid)s was re-scheduled: %(reason)s'
     )
+
+
+class UnexpectedTaskStateError(Conflict):
+    """A workflow's write found the server in another task than its
+    own (another request took it meanwhile)."""
+
+    msg_fmt = (
+        'Unexpected task state: expecting %(expected)s but the actual '
+        'state is %(actual)s'
+    )
+
+
+class UnexpectedDeletingTaskStateError(UnexpectedTaskStateError):
+    """... and that request is a DELETE: the delete owns the server."""
+
+
+class InstanceNotReady(Conflict):
+    """The server is on no host (yet): nothing there to act on."""
+
+    msg_fmt = 'Instance %(instance_id)s is not ready'
+
+
+class InstanceIsLocked(Conflict):
+    """A non-admin acted on a locked server."""
+
+    msg_fmt = 'Instance %(instance_uuid)s is locked'
 
 
 class InstanceNotRunning(Invalid):

@@ -17,6 +17,7 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from nova import exception
+from nova.compute import power_actions
 from nova.compute import vm_states
 from nova.conductor import api as conductor_api
 import nova.conf
@@ -354,6 +355,7 @@ class API:
         txn, so a build is never aborted without a delete to finish the
         server. None (nothing written) when a delete already runs."""
         uuid = instance['uuid']
+        check_instance_lock(context, self.get(context, uuid))
         running = self.compute_task_api.abort_for_delete(context, uuid)
         if running:
             # A delete is already running: deleting twice is a no-op.
@@ -366,6 +368,151 @@ class API:
         return self.compute_task_api.create_delete_workflow(
             context, uuid, action_id
         )
+
+    # -- power actions -----------------------------------------------------
+    def power_action(self, context, uuid, power_action):
+        """Stop, start, reboot (``reboot_soft``, ``reboot_hard``), pause,
+        unpause, suspend or resume a server (``power_action``, a key of
+        nova.compute.power_actions.ACTIONS).
+
+        The state check, the task_state, the instance action and the
+        workflow row are one transaction; then the cast wakes a
+        conductor. The task_state is set only if the server has none,
+        so of two actions racing, one is refused.
+
+        :raises InstanceInvalidState: 409, the server's vm_state does
+            not allow the action or another task runs.
+        :raises InstanceIsLocked: 409, the server is locked and the
+            caller is not an admin.
+        :raises InstanceNotReady: 409, the server is on no host.
+        """
+        workflow_id = self._create_power_action_rows(
+            context, uuid, power_actions.ACTIONS[power_action]
+        )
+        self.compute_task_api.run_workflow(context, workflow_id)
+
+    # Retried whole on a deadlock, as _create_rows is.
+    @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
+    @db_api.context_manager.writer
+    def _create_power_action_rows(self, context, uuid, spec):
+        # Every check reads in the transaction that writes, so none acts
+        # on a state another request has changed since.
+        instance = self.get(context, uuid)
+        check_instance_lock(context, instance)
+        check_instance_state(instance, spec.action, spec.vm_states_allowed)
+        if not instance.get('host'):
+            # An ERROR server whose build never placed it (stock nova's
+            # check_instance_host).
+            raise exception.InstanceNotReady(instance_id=uuid)
+        # The workflow row is the lock: a workflow whose last step
+        # cleared the task_state but whose end a crash kept from being
+        # recorded runs that step again when it is taken back.
+        running = self.compute_task_api.unfinished_workflow(context, uuid)
+        if running is not None:
+            raise exception.InstanceInvalidState(
+                method=spec.action,
+                instance_uuid=uuid,
+                attr='workflow',
+                state=running,
+            )
+        try:
+            instances_db.update(
+                context,
+                uuid,
+                {'task_state': spec.task_state},
+                expected_task_state=[None],
+            )
+        except exception.InstanceInvalidState as exc:
+            # Another action took the server since it was read.
+            raise exception.InstanceInvalidState(
+                method=spec.action,
+                instance_uuid=uuid,
+                attr='task_state',
+                state=exc.kwargs['state'],
+            ) from None
+        action_id = actions_db.action_start(context, uuid, spec.action)
+        return self.compute_task_api.create_power_action_workflow(
+            context, uuid, action_id, spec.key
+        )
+
+    # -- lock --------------------------------------------------------------
+    @db_api.context_manager.writer
+    def lock(self, context, uuid):
+        """Lock a server: non-admins can then take no action on it nor
+        delete it (409). Recorded as its owner's lock or an admin's,
+        with a 'lock' instance action, as stock nova does; no workflow
+        (nothing happens on a host)."""
+        instance = self.get(context, uuid)
+        is_owner = instance['project_id'] == context.project_id
+        if instance['locked'] and is_owner:
+            # Locked already; an owner's lock must not turn an admin's
+            # into one the owner may lift.
+            return
+        instances_db.update(
+            context,
+            uuid,
+            {'locked': True, 'locked_by': 'owner' if is_owner else 'admin'},
+        )
+        self._record_action(context, uuid, 'lock')
+
+    def is_expected_locked_by(self, context, instance):
+        """Whether the caller locked the server, or as the same side
+        (its project, or admins): only then may it unlock it without
+        the unlock_override policy."""
+        expected = (
+            'owner'
+            if instance['project_id'] == context.project_id
+            else 'admin'
+        )
+        return instance.get('locked_by') in (None, expected)
+
+    @db_api.context_manager.writer
+    def unlock(self, context, uuid, override_allowed):
+        """Unlock a server. ``override_allowed(instance)`` is asked, in
+        the transaction, when the other side locked it (see
+        :meth:`is_expected_locked_by`); it raises if the caller may not
+        override that lock."""
+        instance = self.get(context, uuid)
+        if not self.is_expected_locked_by(context, instance):
+            override_allowed(instance)
+        instances_db.update(
+            context, uuid, {'locked': False, 'locked_by': None}
+        )
+        self._record_action(context, uuid, 'unlock')
+
+    @staticmethod
+    def _record_action(context, uuid, action):
+        """A finished instance action for a request that runs no
+        workflow (nothing to do on a host)."""
+        action_id = actions_db.action_start(context, uuid, action)
+        actions_db.action_finish(context, action_id)
+
+
+def check_instance_state(instance, action, vm_states_allowed):
+    """Raise InstanceInvalidState (409) unless the server is in one of
+    ``vm_states_allowed`` with no task, as stock nova's
+    ``check_instance_state`` does (its message names the action)."""
+    if instance['vm_state'] not in vm_states_allowed:
+        raise exception.InstanceInvalidState(
+            method=action,
+            instance_uuid=instance['uuid'],
+            attr='vm_state',
+            state=instance['vm_state'],
+        )
+    if instance['task_state'] is not None:
+        raise exception.InstanceInvalidState(
+            method=action,
+            instance_uuid=instance['uuid'],
+            attr='task_state',
+            state=instance['task_state'],
+        )
+
+
+def check_instance_lock(context, instance):
+    """Raise InstanceIsLocked (409) when a non-admin acts on a locked
+    server, as stock nova's ``check_instance_lock`` does."""
+    if instance.get('locked') and not context.is_admin:
+        raise exception.InstanceIsLocked(instance_uuid=instance['uuid'])
 
 
 def _hostname(display_name):

@@ -19,9 +19,11 @@ loses nothing: conductors sweep for unowned PENDING workflows.
 
 from nova import context as nova_context
 from nova import orchestration as orc
+from nova.compute import power_actions
 from nova.conductor import rpcapi as conductor_rpcapi
 from nova.conductor.workflows import build_instance
 from nova.conductor.workflows import delete_instance
+from nova.conductor.workflows import power_actions as power_workflows
 import nova.conf
 from nova.db import api as db_api
 from nova.db import workflows as workflows_db
@@ -197,3 +199,52 @@ class ComputeTaskAPI:
     ) -> None:
         """Wake a conductor for a committed delete_instance workflow."""
         self.conductor_rpcapi.delete_instance(context, workflow_id)
+
+    # -- server actions ----------------------------------------------------
+    @db_api.context_manager.writer
+    def create_power_action_workflow(
+        self,
+        context: nova_context.RequestContext,
+        instance_uuid: str,
+        action_id: int,
+        power_action: str,
+    ) -> str:
+        """Write the workflow of a power action on an instance (stop,
+        start, reboot_soft, reboot_hard, pause, unpause, suspend,
+        resume: nova.conductor.workflows.power_actions); return its id.
+
+        :param action_id: the instance's action ('stop', 'reboot', ...).
+        """
+        spec = power_actions.ACTIONS[power_action]
+        return orc.Engine.create(
+            power_workflows.FACTORY,
+            store=power_workflows.make_store(
+                context=_workflow_context(context),
+                instance_uuid=instance_uuid,
+                action_id=action_id,
+                power_action=power_action,
+            ),
+            backend=workflows_db.get_backend(),
+            connection=context.session.connection(),
+            name=spec.workflow,
+            target=('instance', instance_uuid),
+            request_id=context.request_id,
+            project_id=context.project_id,
+            user_id=context.user_id,
+        )
+
+    def unfinished_workflow(
+        self, context: nova_context.RequestContext, instance_uuid: str
+    ) -> str | None:
+        """The name of a workflow still running on the instance, if any
+        (read in the caller's transaction)."""
+        rows = workflows_db.unfinished_workflows(
+            context, 'instance', instance_uuid
+        )
+        return rows[0]['name'] if rows else None
+
+    def run_workflow(
+        self, context: nova_context.RequestContext, workflow_id: str
+    ) -> None:
+        """Wake a conductor for a committed server action workflow."""
+        self.conductor_rpcapi.resume_workflows(context, [workflow_id])

@@ -23,6 +23,7 @@ from nova.conductor import incarnation
 from nova.conductor.workflows import base
 from nova.conductor.workflows import build_instance
 from nova.conductor.workflows import delete_instance
+from nova.conductor.workflows import power_actions
 import nova.conf
 from nova.db import workflows as workflows_db
 
@@ -41,9 +42,14 @@ COMPLETION_BUSY = 'busy'
 #: Most workflows one sweep adopts (more wait for the next sweep).
 SWEEP_LIMIT = 100
 
+#: What the runner reads of each workflow, by name: its instance action
+#: (``ACTION``), the steps recorded as that action's events
+#: (``EVENT_STEPS``) and, optionally, ``keep_vm_state`` (see
+#: base.finish_revert).
 WORKFLOWS = {
     module.NAME: module for module in (build_instance, delete_instance)
 }
+WORKFLOWS.update(power_actions.WORKFLOWS)
 
 
 def new_owner_name(host=None):
@@ -449,6 +455,7 @@ class WorkflowRunner:
             module.ACTION,
             row['id'],
             exc.failures,
+            keep_vm_state=getattr(module, 'keep_vm_state', False),
         )
 
     # -- periodics -----------------------------------------------------------

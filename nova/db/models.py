@@ -105,6 +105,8 @@ class Instance(SoftDeleteBase, BASE):
     reservation_id = sa.Column(sa.String(255))
     launch_index = sa.Column(sa.Integer)
     locked = sa.Column(sa.Boolean, nullable=False, default=False)
+    #: Who locked it: 'owner' (its project) or 'admin'; None if unlocked.
+    locked_by = sa.Column(sa.String(5))
     progress = sa.Column(sa.Integer)
     launched_at = sa.Column(sa.DateTime)
     terminated_at = sa.Column(sa.DateTime)

@@ -7,6 +7,7 @@ import itertools
 
 from nova.policies import admin_apis
 from nova.policies import base
+from nova.policies import server_actions
 from nova.policies import servers
 
 
@@ -14,6 +15,9 @@ def list_rules():
     """Every default rule of nova's API."""
     return list(
         itertools.chain(
-            base.list_rules(), servers.list_rules(), admin_apis.list_rules()
+            base.list_rules(),
+            servers.list_rules(),
+            server_actions.list_rules(),
+            admin_apis.list_rules(),
         )
     )

@@ -20,9 +20,29 @@ CONF = nova.conf.CONF
 # (vm_state, task_state) -> API status, as nova's _STATE_MAP for the
 # states this nova has; task states not listed keep the default.
 _STATE_MAP = {
-    vm_states.ACTIVE: {'default': 'ACTIVE'},
+    vm_states.ACTIVE: {
+        'default': 'ACTIVE',
+        vm_states.REBOOTING: 'REBOOT',
+        vm_states.REBOOT_STARTED: 'REBOOT',
+        vm_states.REBOOTING_HARD: 'HARD_REBOOT',
+        vm_states.REBOOT_STARTED_HARD: 'HARD_REBOOT',
+    },
     vm_states.BUILDING: {'default': 'BUILD'},
-    vm_states.STOPPED: {'default': 'SHUTOFF'},
+    vm_states.STOPPED: {
+        'default': 'SHUTOFF',
+        vm_states.REBOOTING_HARD: 'HARD_REBOOT',
+        vm_states.REBOOT_STARTED_HARD: 'HARD_REBOOT',
+    },
+    vm_states.PAUSED: {
+        'default': 'PAUSED',
+        vm_states.REBOOTING_HARD: 'HARD_REBOOT',
+        vm_states.REBOOT_STARTED_HARD: 'HARD_REBOOT',
+    },
+    vm_states.SUSPENDED: {
+        'default': 'SUSPENDED',
+        vm_states.REBOOTING_HARD: 'HARD_REBOOT',
+        vm_states.REBOOT_STARTED_HARD: 'HARD_REBOOT',
+    },
     vm_states.ERROR: {'default': 'ERROR'},
     vm_states.DELETED: {'default': 'DELETED'},
     'soft-delete': {'default': 'SOFT_DELETED'},

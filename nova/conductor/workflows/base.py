@@ -275,14 +275,17 @@ class MarkErrorOnRevert(FencedStep):
     Whatever fails later, the revert pass ends here, so no failure path
     can forget to tell the user (Octavia's *ToErrorOnRevertTask). An
     abort is an error too, unless a delete of the instance asked for it
-    (see :func:`finish_revert`).
+    (see :func:`finish_revert`). With ``keep_vm_state`` the server keeps
+    its vm_state and only loses its task_state (an action that failed
+    without harming the server).
     """
 
     name = 'mark_error_on_revert'
 
-    def __init__(self, action_name, **kwargs):
+    def __init__(self, action_name, keep_vm_state=False, **kwargs):
         super().__init__(**kwargs)
         self.action_name = action_name
+        self.keep_vm_state = keep_vm_state
 
     def execute(self, instance_uuid, action_id):
         # Nothing to do; declaring the arguments makes the engine hand
@@ -297,6 +300,7 @@ class MarkErrorOnRevert(FencedStep):
             self.action_name,
             self.workflow_id,
             flow_failures,
+            keep_vm_state=self.keep_vm_state,
         )
 
 
@@ -312,9 +316,20 @@ ACTION_ABORTED = 'Aborted'
 
 
 def finish_revert(
-    context, instance_uuid, action_id, action_name, workflow_id, flow_failures
+    context,
+    instance_uuid,
+    action_id,
+    action_name,
+    workflow_id,
+    flow_failures,
+    keep_vm_state=False,
 ):
     """The end of a reverted workflow on an instance, as the user sees it.
+
+    ``keep_vm_state``: a failed action that left the server as it was
+    (a stop the host refused, say) clears its task_state and records the
+    fault, but leaves its vm_state, as stock nova's
+    ``reverts_task_state`` does; else the server goes to ERROR.
 
     What the sentinel's revert does, and what the conductor does itself
     for a workflow aborted before its sentinel ran (the engine reverts
@@ -343,7 +358,9 @@ def finish_revert(
         )
         return
     failure = _first_failure(flow_failures)
-    if failure is not None and failure.check(orc.Aborted):
+    if failure is not None and failure.check(
+        orc.Aborted, exception.UnexpectedDeletingTaskStateError
+    ):
         if aborted_by_delete(context, instance_uuid, workflow_id):
             LOG.info(
                 'Instance %s: %s aborted for its delete',
@@ -362,7 +379,15 @@ def finish_revert(
         LOG.warning('Instance %s: %s', instance_uuid, message)
     else:
         code, message, details = fault_from_failure(failure)
-    _finish_in_error(context, instance_uuid, action_id, code, message, details)
+    _finish_in_error(
+        context,
+        instance_uuid,
+        action_id,
+        code,
+        message,
+        details,
+        vm_state=None if keep_vm_state else vm_states.ERROR,
+    )
 
 
 def _revert_finished(context, action_id):
@@ -377,10 +402,16 @@ def _revert_finished(context, action_id):
 
 @db_api.context_manager.writer
 def _finish_in_error(
-    context, instance_uuid, action_id, code, message, details
+    context,
+    instance_uuid,
+    action_id,
+    code,
+    message,
+    details,
+    vm_state=vm_states.ERROR,
 ):
-    """ERROR with its fault, and the action finished in error: one
-    transaction, made once.
+    """``vm_state`` (None: unchanged) with no task and its fault, and the
+    action finished in error: one transaction, made once.
 
     In several, a crash between them left the fault written and the
     action open, and the revert run again wrote the fault a second time
@@ -392,7 +423,7 @@ def _finish_in_error(
     if _revert_finished(context, action_id):
         return
     try:
-        set_error(context, instance_uuid, code, message, details)
+        set_error(context, instance_uuid, code, message, details, vm_state)
     except exception.InstanceNotFound:
         # Deleted meanwhile: nothing left to mark.
         LOG.info(
@@ -428,15 +459,22 @@ def aborted_by_delete(context, instance_uuid, workflow_id):
 
 
 @db_api.context_manager.writer
-def set_error(context, instance_uuid, code, message, details=None):
-    """ERROR with no task, and the fault saying why: one transaction, so
-    nobody sees an ERROR server without its reason.
+def set_error(
+    context,
+    instance_uuid,
+    code,
+    message,
+    details=None,
+    vm_state=vm_states.ERROR,
+):
+    """ERROR (or ``vm_state``; None: unchanged) with no task, and the
+    fault saying why: one transaction, so nobody sees an ERROR server
+    without its reason.
     """
-    instances_db.update(
-        context,
-        instance_uuid,
-        {'vm_state': vm_states.ERROR, 'task_state': None},
-    )
+    values = {'task_state': None}
+    if vm_state is not None:
+        values['vm_state'] = vm_state
+    instances_db.update(context, instance_uuid, values)
     actions_db.fault_create(context, instance_uuid, code, message, details)
 
 

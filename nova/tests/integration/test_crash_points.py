@@ -150,6 +150,47 @@ class _Delete(_Booted):
         )
 
 
+class _Stop(_Booted):
+    """Every write commit of a stop (a power action), one crash each."""
+
+    def test_stop_survives_a_crash_after_every_write(self):
+        def stop(name):
+            self.send(
+                'POST',
+                '/servers/%s/action' % self.uuid_of(name),
+                {'os-stop': None},
+            )
+
+        def stopped(uuid):
+            return lambda: (
+                self.instance(uuid)[:2] == ('stopped', None)
+                and self.workflows(uuid)[-1:] == [('stop_instance', 'SUCCESS')]
+            )
+
+        def check(uuid, where, wrote):
+            self.assertEqual(('stopped', None, 0), self.instance(uuid), where)
+            self.assertEqual(
+                [
+                    ('build_instance', 'SUCCESS'),
+                    ('stop_instance', 'SUCCESS'),
+                ],
+                self.workflows(uuid),
+                where,
+            )
+            # Stopping boots nothing, and keeps what the server holds.
+            self.assertEqual(1, self.nova.boots(uuid), '%s: boots' % where)
+            self.assertEqual(
+                {'claims': 1, 'fixed_ips': 1, 'bdms': 1, 'directory': 1},
+                self.held(uuid),
+                where,
+            )
+            self.assert_consistent(where)
+
+        self.crash_at_every_point(
+            'stop_instance', stop, stopped, check, prepare=self.boot_all
+        )
+
+
 class _FailedBuild:
     """Every write commit of a build that fails and reverts, one crash
     each: the only compute host fails every spawn."""
@@ -202,8 +243,10 @@ class _FailedBuild:
         self.assertIn('INSERT INTO instance_faults', wrote)
 
 
-class TestCrashPoints(_Build, _Delete, crash_harness.CrashPointsTestCase):
-    """A build and a delete on nova-all on SQLite."""
+class TestCrashPoints(
+    _Build, _Delete, _Stop, crash_harness.CrashPointsTestCase
+):
+    """A build, a delete and a stop on nova-all on SQLite."""
 
 
 class TestFailedBuildCrashPoints(

@@ -16,6 +16,7 @@ from nova.api.openstack.compute import images
 from nova.api.openstack.compute import instance_actions
 from nova.api.openstack.compute import ips
 from nova.api.openstack.compute import limits
+from nova.api.openstack.compute import server_actions
 from nova.api.openstack.compute import servers
 from nova.api.openstack.compute import services
 
@@ -32,6 +33,11 @@ ROUTE_LIST = (
             ('PUT', '/{id}', 'update'),
             ('DELETE', '/{id}', 'delete'),
         ],
+    ),
+    (
+        '/servers/{server_id}/action',
+        server_actions.ServerActionsController,
+        [('POST', '', 'action')],
     ),
     (
         '/servers/{server_id}/ips',

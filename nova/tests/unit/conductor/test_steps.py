@@ -15,6 +15,7 @@ from nova.compute import vm_states
 from nova.conductor.workflows import base
 from nova.conductor.workflows import build_instance
 from nova.conductor.workflows import delete_instance
+from nova.conductor.workflows import power_actions
 from nova.db import instances as instances_db
 from nova.db import workflows as workflows_db
 from nova.tests import fixtures as nova_fixtures
@@ -109,6 +110,7 @@ class TestStepRetries(testtools.TestCase):
         for flow in (
             build_instance.build_flow(),
             delete_instance.delete_flow(),
+            power_actions.power_flow('stop'),
         ):
             for atom in flow.iter_atoms():
                 if isinstance(atom, orc.Task):
@@ -199,6 +201,7 @@ class TestFencedStep(testtools.TestCase):
         for flow in (
             build_instance.build_flow(),
             delete_instance.delete_flow(),
+            power_actions.power_flow('stop'),
         ):
             for atom in flow.iter_atoms():
                 if isinstance(atom, base.Step):

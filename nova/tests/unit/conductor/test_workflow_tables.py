@@ -14,6 +14,7 @@ import testtools
 from nova import orchestration as orc
 from nova.conductor.workflows import build_instance
 from nova.conductor.workflows import delete_instance
+from nova.conductor.workflows import power_actions
 
 #: The revert column of a step that has no revert.
 NO_REVERT = '(none)'
@@ -95,6 +96,13 @@ class WorkflowTableTest(testtools.TestCase):
     def test_delete_instance(self):
         self.assertTableMatches(delete_instance, delete_instance.delete_flow())
 
+    def test_power_actions(self):
+        # One table for the flows of every power action.
+        for key in ('stop', 'reboot_hard', 'resume'):
+            self.assertTableMatches(
+                power_actions, power_actions.power_flow(key)
+            )
+
 
 class CheckerTest(testtools.TestCase):
     """The checker itself: it reads what a table says."""
@@ -152,7 +160,7 @@ class CheckerTest(testtools.TestCase):
     def test_architecture_page_shows_the_same_tables(self):
         with open(ARCHITECTURE) as f:
             page = f.read()
-        for module in (build_instance, delete_instance):
+        for module in (build_instance, delete_instance, power_actions):
             self.assertIn(
                 table_text(module.__doc__),
                 page,
