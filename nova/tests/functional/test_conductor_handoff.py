@@ -28,6 +28,9 @@ class TestGracefulStop(base.FunctionalTestCase):
         self.assertEqual(set(), first.runner.active())
         for server in servers:
             self.wait_for(server['uuid'], 'active')
+            # ACTIVE comes with the last step, the owner's release with
+            # the workflow's end, a commit later.
+            self.wait_for_workflows(server['uuid'])
             self.assertEqual(1, self.boots_of(server['uuid']))
         rows = self.query('SELECT owner, generation FROM workflows')
         self.assertEqual({None}, {row['owner'] for row in rows})

@@ -240,6 +240,11 @@ class TestRunner(test.TestCase):
         # Committed, though the workflow has not been driven on yet;
         # meanwhile its lease is renewed and the sweeper leaves it alone.
         self.assertEqual('SUCCESS', self.task_states(wid)['one'])
+        # Driven on by a thread of the runner's pool, after the answer.
+        deadline = time.monotonic() + 10
+        while not driven:
+            self.assertLess(time.monotonic(), deadline, 'never driven on')
+            time.sleep(0.01)
         self.assertEqual(1, len(driven))
         self.assertIn(wid, self.runner.active())
         self.assertEqual(1, self.runner.heartbeat())
