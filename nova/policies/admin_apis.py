@@ -1,5 +1,5 @@
-"""Policies of os-services, os-hypervisors, os-instance-actions, limits
-and flavors (names and defaults as nova's).
+"""Policies of os-services, os-hypervisors, os-instance-actions, limits,
+flavors and os-availability-zone (names and defaults as nova's).
 """
 
 from oslo_policy import policy
@@ -17,6 +17,20 @@ def _op(name, check, description, method, path):
 
 
 rules = [
+    _op(
+        'os_compute_api:os-availability-zone:list',
+        base.RULE_ANY,
+        'List availability zone information without host information',
+        'GET',
+        '/os-availability-zone',
+    ),
+    _op(
+        'os_compute_api:os-availability-zone:detail',
+        base.RULE_ADMIN_API,
+        'List detailed availability zone information with host information',
+        'GET',
+        '/os-availability-zone/detail',
+    ),
     _op(
         'os_compute_api:os-services:list',
         base.RULE_ADMIN_API,

@@ -5,17 +5,25 @@ in-process transport and fresh services (conductor, scheduler, fake
 computes), with short intervals so that periodics act within a test.
 """
 
+import json
 import os
 import time
 
 import sqlalchemy as sa
+import webob
 
 from nova import context as nova_context
 from nova import embedded
+from nova import policy
 from nova import rpc
 from nova import test
+from nova.api.openstack import common
+from nova.api.openstack import wsgi_app
 from nova.compute import api as compute_api
+import nova.conf
 from nova.tests import fixtures as nova_fixtures
+
+CONF = nova.conf.CONF
 
 #: Seconds a test waits for a state before failing.
 WAIT_TIMEOUT = 30
@@ -234,3 +242,29 @@ class FunctionalTestCase(test.TestCase):
             'target_id = :u ORDER BY created_at',
             u=uuid,
         )
+
+
+class RestApiTestCase(FunctionalTestCase):
+    """The stack behind the REST API (noauth2): :meth:`call` sends a
+    request as ``user:project`` and returns the webob response."""
+
+    api_version = '2.51'
+
+    def setUp(self):
+        super().setUp()
+        CONF([], project='nova', default_config_files=[])
+        self.flags(group='api', auth_strategy='noauth2')
+        policy.reset()
+        self.addCleanup(policy.reset)
+        common.set_compute_api(self.api)
+        self.addCleanup(common.set_compute_api, None)
+        self.app = wsgi_app.load_app()
+
+    def call(self, method, path, body=None, user='alice', project='alpha'):
+        req = webob.Request.blank('/v2.1' + path, method=method)
+        req.headers['X-Auth-Token'] = '%s:%s' % (user, project)
+        req.headers['OpenStack-API-Version'] = 'compute %s' % self.api_version
+        if body is not None:
+            req.body = json.dumps(body).encode()
+            req.content_type = 'application/json'
+        return req.get_response(self.app)

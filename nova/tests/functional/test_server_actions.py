@@ -5,37 +5,22 @@ as stock nova's, one action at a time, and a DELETE that wins.
 """
 
 import functools
-import json
 import threading
 
-import webob
-
 from nova import exception
-from nova import policy
-from nova.api.openstack import common
-from nova.api.openstack import wsgi_app
 from nova.conductor.workflows import power_actions as power_workflows
-import nova.conf
 from nova.tests.functional import base
 from nova.virt import fake
 from nova.virt import power_state
 
-CONF = nova.conf.CONF
 IMAGE = '70a599e0-31e7-49b7-b260-868f441e862b'
 
 
-class ServerApiTestCase(base.FunctionalTestCase):
+class ServerApiTestCase(base.RestApiTestCase):
     """A server of project alpha, ACTIVE, and its REST API."""
 
     def setUp(self):
         super().setUp()
-        CONF([], project='nova', default_config_files=[])
-        self.flags(group='api', auth_strategy='noauth2')
-        policy.reset()
-        self.addCleanup(policy.reset)
-        common.set_compute_api(self.api)
-        self.addCleanup(common.set_compute_api, None)
-        self.app = wsgi_app.load_app()
         response = self.call(
             'POST',
             '/servers',
@@ -52,15 +37,6 @@ class ServerApiTestCase(base.FunctionalTestCase):
         self.uuid = response.json['server']['id']
         self.wait_for(self.uuid, 'active')
         self.wait_for_workflows(self.uuid)
-
-    def call(self, method, path, body=None, user='alice', project='alpha'):
-        req = webob.Request.blank('/v2.1' + path, method=method)
-        req.headers['X-Auth-Token'] = '%s:%s' % (user, project)
-        req.headers['OpenStack-API-Version'] = 'compute 2.51'
-        if body is not None:
-            req.body = json.dumps(body).encode()
-            req.content_type = 'application/json'
-        return req.get_response(self.app)
 
     def act(self, body, expect=202, **kwargs):
         response = self.call(

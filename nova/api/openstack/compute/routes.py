@@ -10,6 +10,7 @@ import routes.middleware
 import webob.dec
 
 from nova.api.openstack import wsgi
+from nova.api.openstack.compute import availability_zone
 from nova.api.openstack.compute import flavors
 from nova.api.openstack.compute import hypervisors
 from nova.api.openstack.compute import images
@@ -78,6 +79,11 @@ ROUTE_LIST = (
         ],
     ),
     ('/limits', limits.LimitsController, [('GET', '', 'index')]),
+    (
+        '/os-availability-zone',
+        availability_zone.AvailabilityZoneController,
+        [('GET', '', 'index'), ('GET', '/detail', 'detail')],
+    ),
 )
 
 
