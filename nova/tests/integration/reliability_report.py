@@ -72,6 +72,11 @@ GROUPS = (
         faults='database sessions killed',
     ),
     Group(
+        'A nova-compute killed mid-spawn, restarted or left down',
+        ('nova.tests.integration.test_compute_host_kill',),
+        faults='nova-compute processes killed (kill -9)',
+    ),
+    Group(
         'Bad input: every REST route',
         ('nova.tests.unit.api.test_fuzz',),
     ),
