@@ -88,6 +88,12 @@ class NotFound(NovaException):
     code = 404
 
 
+class MetadataItemNotFound(NotFound):
+    """No such metadata key on the server."""
+
+    msg_fmt = 'Metadata item was not found'
+
+
 class InstanceNotFound(NotFound):
     """No such server (or not visible to the caller)."""
 
@@ -144,6 +150,12 @@ class Forbidden(NovaException):
 
     msg_fmt = 'Forbidden'
     code = 403
+
+
+class MetadataLimitExceeded(Forbidden):
+    """More metadata items than ``[quota] metadata_items``."""
+
+    msg_fmt = 'Maximum number of metadata items exceeds %(allowed)d'
 
 
 class PolicyNotAuthorized(Forbidden):

@@ -17,6 +17,7 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from nova import exception
+from nova.compute import checks
 from nova.compute import power_actions
 from nova.compute import vm_states
 from nova.conductor import api as conductor_api
@@ -83,6 +84,7 @@ class API:
         min_count, max_count = self._counts(min_count, max_count)
         if not name or not str(name).strip():
             raise exception.InvalidInput(reason='server name is empty')
+        checks.metadata_quota(metadata)
         count = self._check_quota(context, flavor, min_count, max_count)
         reservation_id = 'r-' + uuidutils.generate_uuid()[:8]
 
@@ -355,7 +357,7 @@ class API:
         txn, so a build is never aborted without a delete to finish the
         server. None (nothing written) when a delete already runs."""
         uuid = instance['uuid']
-        check_instance_lock(context, self.get(context, uuid))
+        checks.instance_lock(context, self.get(context, uuid))
         running = self.compute_task_api.abort_for_delete(context, uuid)
         if running:
             # A delete is already running: deleting twice is a no-op.
@@ -398,8 +400,8 @@ class API:
         # Every check reads in the transaction that writes, so none acts
         # on a state another request has changed since.
         instance = self.get(context, uuid)
-        check_instance_lock(context, instance)
-        check_instance_state(instance, spec.action, spec.vm_states_allowed)
+        checks.instance_lock(context, instance)
+        checks.instance_state(instance, spec.action, spec.vm_states_allowed)
         if not instance.get('host'):
             # An ERROR server whose build never placed it (stock nova's
             # check_instance_host).
@@ -486,33 +488,6 @@ class API:
         workflow (nothing to do on a host)."""
         action_id = actions_db.action_start(context, uuid, action)
         actions_db.action_finish(context, action_id)
-
-
-def check_instance_state(instance, action, vm_states_allowed):
-    """Raise InstanceInvalidState (409) unless the server is in one of
-    ``vm_states_allowed`` with no task, as stock nova's
-    ``check_instance_state`` does (its message names the action)."""
-    if instance['vm_state'] not in vm_states_allowed:
-        raise exception.InstanceInvalidState(
-            method=action,
-            instance_uuid=instance['uuid'],
-            attr='vm_state',
-            state=instance['vm_state'],
-        )
-    if instance['task_state'] is not None:
-        raise exception.InstanceInvalidState(
-            method=action,
-            instance_uuid=instance['uuid'],
-            attr='task_state',
-            state=instance['task_state'],
-        )
-
-
-def check_instance_lock(context, instance):
-    """Raise InstanceIsLocked (409) when a non-admin acts on a locked
-    server, as stock nova's ``check_instance_lock`` does."""
-    if instance.get('locked') and not context.is_admin:
-        raise exception.InstanceIsLocked(instance_uuid=instance['uuid'])
 
 
 def _hostname(display_name):

@@ -250,6 +250,63 @@ def update(context, uuid, values, expected_task_state=None):
 
 
 @db_api.context_manager.writer
+def metadata_update(context, uuid, metadata, replace=False):
+    """Set the ``metadata`` items of a live instance (and, with
+    ``replace``, delete the others); return all its items."""
+    fencing.check(context, 'update the metadata of instance %s' % uuid)
+    conn = context.session.connection()
+    current = _load_metadata(conn, [uuid])[uuid]
+    now = timeutils.utcnow()
+    live = sa.and_(_metadata.c.instance_uuid == uuid, _metadata.c.deleted == 0)
+    gone = set(current) - set(metadata) if replace else set()
+    if gone:
+        conn.execute(
+            _metadata.update()
+            .where(live, _metadata.c.key.in_(sorted(gone)))
+            .values(deleted=_metadata.c.id, deleted_at=now)
+        )
+    for key, value in metadata.items():
+        if key not in current:
+            conn.execute(
+                _metadata.insert().values(
+                    instance_uuid=uuid,
+                    key=key,
+                    value=value,
+                    created_at=now,
+                    deleted=0,
+                )
+            )
+        elif current[key] != value:
+            conn.execute(
+                _metadata.update()
+                .where(live, _metadata.c.key == key)
+                .values(value=value, updated_at=now)
+            )
+    return _load_metadata(conn, [uuid])[uuid]
+
+
+@db_api.context_manager.writer
+def metadata_delete(context, uuid, key):
+    """Delete the metadata item ``key`` of an instance.
+
+    :raises MetadataItemNotFound: it has none.
+    """
+    fencing.check(context, 'delete metadata of instance %s' % uuid)
+    now = timeutils.utcnow()
+    result = context.session.connection().execute(
+        _metadata.update()
+        .where(
+            _metadata.c.instance_uuid == uuid,
+            _metadata.c.deleted == 0,
+            _metadata.c.key == key,
+        )
+        .values(deleted=_metadata.c.id, deleted_at=now)
+    )
+    if result.rowcount == 0:
+        raise exception.MetadataItemNotFound()
+
+
+@db_api.context_manager.writer
 def soft_delete(context, uuid):
     """Mark the instance and its metadata deleted; idempotent.
 

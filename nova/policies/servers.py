@@ -111,6 +111,58 @@ rules = [
         'flavor of a server since 2.47)',
         operations=[{'method': 'GET', 'path': '/servers/{id}'}],
     ),
+    *[
+        policy.DocumentedRuleDefault(
+            name='os_compute_api:server-metadata:%s' % action,
+            check_str=check,
+            description=description,
+            operations=[{'method': method, 'path': path}],
+        )
+        for action, check, description, method, path in (
+            (
+                'index',
+                base.PROJECT_READER_OR_ADMIN,
+                'List all metadata of a server',
+                'GET',
+                '/servers/{server_id}/metadata',
+            ),
+            (
+                'show',
+                base.PROJECT_READER_OR_ADMIN,
+                'Show metadata for a server',
+                'GET',
+                '/servers/{server_id}/metadata/{key}',
+            ),
+            (
+                'create',
+                base.PROJECT_MEMBER_OR_ADMIN,
+                'Create metadata for a server',
+                'POST',
+                '/servers/{server_id}/metadata',
+            ),
+            (
+                'update_all',
+                base.PROJECT_MEMBER_OR_ADMIN,
+                'Replace metadata for a server',
+                'PUT',
+                '/servers/{server_id}/metadata',
+            ),
+            (
+                'update',
+                base.PROJECT_MEMBER_OR_ADMIN,
+                'Update metadata from a server',
+                'PUT',
+                '/servers/{server_id}/metadata/{key}',
+            ),
+            (
+                'delete',
+                base.PROJECT_MEMBER_OR_ADMIN,
+                'Delete metadata from a server',
+                'DELETE',
+                '/servers/{server_id}/metadata/{key}',
+            ),
+        )
+    ],
     policy.DocumentedRuleDefault(
         name='os_compute_api:ips:index',
         check_str=base.PROJECT_READER_OR_ADMIN,

@@ -18,6 +18,7 @@ from nova.api.openstack.compute import instance_actions
 from nova.api.openstack.compute import ips
 from nova.api.openstack.compute import limits
 from nova.api.openstack.compute import server_actions
+from nova.api.openstack.compute import server_metadata
 from nova.api.openstack.compute import servers
 from nova.api.openstack.compute import services
 
@@ -39,6 +40,18 @@ ROUTE_LIST = (
         '/servers/{server_id}/action',
         server_actions.ServerActionsController,
         [('POST', '', 'action')],
+    ),
+    (
+        '/servers/{server_id}/metadata',
+        server_metadata.ServerMetadataController,
+        [
+            ('GET', '', 'index'),
+            ('POST', '', 'create'),
+            ('PUT', '', 'update_all'),
+            ('GET', '/{id}', 'show'),
+            ('PUT', '/{id}', 'update'),
+            ('DELETE', '/{id}', 'delete'),
+        ],
     ),
     (
         '/servers/{server_id}/ips',
