@@ -50,6 +50,18 @@ class MalformedRequestBody(Invalid):
     msg_fmt = 'Malformed message body: %(reason)s'
 
 
+class InvalidKeyName(Invalid):
+    """A server's key_name that is none of the caller's key pairs."""
+
+    msg_fmt = 'Invalid key_name provided.'
+
+
+class InvalidKeypair(Invalid):
+    """A key pair's name or public key nova cannot take."""
+
+    msg_fmt = 'Keypair data is invalid: %(reason)s'
+
+
 class ValidationError(Invalid):
     """A request body or query that fails its JSON schema."""
 
@@ -86,6 +98,12 @@ class NotFound(NovaException):
 
     msg_fmt = 'Resource could not be found.'
     code = 404
+
+
+class KeypairNotFound(NotFound):
+    """No such key pair of the user."""
+
+    msg_fmt = 'Keypair %(name)s not found for user %(user_id)s'
 
 
 class MetadataItemNotFound(NotFound):
@@ -150,6 +168,12 @@ class Forbidden(NovaException):
 
     msg_fmt = 'Forbidden'
     code = 403
+
+
+class KeypairLimitExceeded(Forbidden):
+    """More key pairs than ``[quota] key_pairs``."""
+
+    msg_fmt = 'Quota exceeded, too many key pairs.'
 
 
 class MetadataLimitExceeded(Forbidden):
@@ -233,6 +257,12 @@ class UnexpectedTaskStateError(Conflict):
 
 class UnexpectedDeletingTaskStateError(UnexpectedTaskStateError):
     """... and that request is a DELETE: the delete owns the server."""
+
+
+class KeyPairExists(Conflict):
+    """The user has a key pair of that name already."""
+
+    msg_fmt = "Key pair '%(key_name)s' already exists."
 
 
 class InstanceNotReady(Conflict):

@@ -27,6 +27,7 @@ from nova.db import api as db_api
 from nova.db import flavors as flavors_db
 from nova.db import images as images_db
 from nova.db import instances as instances_db
+from nova.db import key_pairs as key_pairs_db
 from nova.network import api as network_api
 
 CONF = nova.conf.CONF
@@ -85,6 +86,8 @@ class API:
         if not name or not str(name).strip():
             raise exception.InvalidInput(reason='server name is empty')
         checks.metadata_quota(metadata)
+        if key_name is not None:
+            self._check_key_name(context, key_name)
         count = self._check_quota(context, flavor, min_count, max_count)
         reservation_id = 'r-' + uuidutils.generate_uuid()[:8]
 
@@ -183,6 +186,14 @@ class API:
             admin_password=admin_password,
         )
         return instances, workflow_ids
+
+    @staticmethod
+    def _check_key_name(context, key_name):
+        """The caller's key pair must exist (400 otherwise, as nova)."""
+        try:
+            key_pairs_db.get(context, context.user_id, key_name)
+        except exception.KeypairNotFound:
+            raise exception.InvalidKeyName() from None
 
     def _flavor(self, context, flavor_id):
         flavor = flavors_db.get_by_flavor_id(context, str(flavor_id))

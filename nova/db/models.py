@@ -125,6 +125,23 @@ class InstanceMetadata(SoftDeleteBase, BASE):
     instance_uuid = sa.Column(sa.String(36), nullable=False)
 
 
+class KeyPair(SoftDeleteBase, BASE):
+    """A user's SSH key or x509 certificate (os-keypairs)."""
+
+    __tablename__ = 'key_pairs'
+    __table_args__ = (
+        sa.UniqueConstraint(
+            'user_id', 'name', 'deleted', name='uniq_key_pairs0user_id0name'
+        ),
+    )
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255), nullable=False)
+    fingerprint = sa.Column(sa.String(255))
+    public_key = sa.Column(sa.Text)
+    type = sa.Column(sa.String(5), nullable=False)
+
+
 class InstanceFault(NovaBase, BASE):
     """Why a server went to ERROR; the API shows the latest one."""
 

@@ -1,5 +1,6 @@
 """Policies of os-services, os-hypervisors, os-instance-actions, limits,
-flavors and os-availability-zone (names and defaults as nova's).
+flavors, os-availability-zone and os-keypairs (names and defaults as
+nova's).
 """
 
 from oslo_policy import policy
@@ -16,7 +17,35 @@ def _op(name, check, description, method, path):
     )
 
 
+#: The key pair's own user, or an admin (nova's ADMIN_OR_OWNER).
+_ADMIN_OR_OWNER = 'rule:admin_api or user_id:%(user_id)s'
+
 rules = [
+    *[
+        _op(
+            'os_compute_api:os-keypairs:%s' % action,
+            _ADMIN_OR_OWNER,
+            description,
+            method,
+            path,
+        )
+        for action, description, method, path in (
+            ('index', 'List all keypairs', 'GET', '/os-keypairs'),
+            ('create', 'Create a keypair', 'POST', '/os-keypairs'),
+            (
+                'show',
+                'Show details of a keypair',
+                'GET',
+                '/os-keypairs/{keypair_name}',
+            ),
+            (
+                'delete',
+                'Delete a keypair',
+                'DELETE',
+                '/os-keypairs/{keypair_name}',
+            ),
+        )
+    ],
     _op(
         'os_compute_api:os-availability-zone:list',
         base.RULE_ANY,

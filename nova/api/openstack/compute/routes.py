@@ -16,6 +16,7 @@ from nova.api.openstack.compute import hypervisors
 from nova.api.openstack.compute import images
 from nova.api.openstack.compute import instance_actions
 from nova.api.openstack.compute import ips
+from nova.api.openstack.compute import keypairs
 from nova.api.openstack.compute import limits
 from nova.api.openstack.compute import server_actions
 from nova.api.openstack.compute import server_metadata
@@ -92,6 +93,16 @@ ROUTE_LIST = (
         ],
     ),
     ('/limits', limits.LimitsController, [('GET', '', 'index')]),
+    (
+        '/os-keypairs',
+        keypairs.KeypairController,
+        [
+            ('GET', '', 'index'),
+            ('POST', '', 'create'),
+            ('GET', '/{id}', 'show'),
+            ('DELETE', '/{id}', 'delete'),
+        ],
+    ),
     (
         '/os-availability-zone',
         availability_zone.AvailabilityZoneController,
