@@ -86,11 +86,16 @@ class FunctionalTestCase(test.TestCase):
 
     def wait_for(self, uuid, vm_state=None, gone=False, timeout=WAIT_TIMEOUT):
         """Wait until the instance reaches ``vm_state`` with no task, or
-        is deleted (``gone``); return its last row."""
+        is deleted (``gone``: and its workflows have ended, since the
+        delete's last step deletes it a commit before the workflow's
+        end); return its last row."""
         deadline = time.monotonic() + timeout
         while True:
             row = self.instance_row(uuid)
             if gone and row['deleted']:
+                self.wait_for_workflows(
+                    uuid, timeout=max(deadline - time.monotonic(), 1)
+                )
                 return row
             if (
                 not gone
