@@ -352,7 +352,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='leave out the slow groups (crash points: about 4 minutes; '
+        help='leave out the slow groups (crash points: about 10 minutes; '
         'load: about 1 minute on 2 cores)',
     )
     parser.add_argument(
